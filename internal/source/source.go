@@ -33,6 +33,11 @@ type Input struct {
 	// and the input allows it; ReaderAt is nil otherwise.
 	ReaderAt io.ReaderAt
 	Size     int64
+	// Region and Account are what the input's location says (an S3 key under
+	// AWSLogs/<account>/<service>/<region>/, or flags the user gave), for formats whose
+	// records may lack them (the default VPC Flow Logs format has no region). Either may be "".
+	Region  string
+	Account string
 }
 
 // Format is one input format: VPC Flow Logs, CloudTrail, Route 53 Resolver logs, ...
