@@ -1,6 +1,7 @@
 package source
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -37,7 +38,7 @@ func (r *Registry) Get(name string) (Format, error) {
 }
 
 // ErrUnrecognized is returned by Detect when no format recognizes the content.
-var ErrUnrecognized = fmt.Errorf("content matches no known format")
+var ErrUnrecognized = errors.New("content matches no known format")
 
 // Detect returns the format that recognizes head, the first bytes of decompressed content. It
 // never guesses: content that no format recognizes, or that several recognize, is an error.
