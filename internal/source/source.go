@@ -14,8 +14,10 @@ import (
 // exactly one call: Event, DeadLetter or Skip. The arguments are only valid during the call:
 // a Sink that keeps an event must copy it (the reader reuses its memory).
 type Sink interface {
-	// Event receives a normalized event.
-	Event(ev ocsf.Event) error
+	// Event receives a normalized event and where its record was in the input (the 1-based
+	// line number of text formats, the 1-based row number of Parquet), so that findings can
+	// point at their evidence.
+	Event(ev ocsf.Event, pos int64) error
 	// DeadLetter receives a record that could not be normalized: its raw bytes, where it was in
 	// the input (a 1-based line or row number) and why it failed.
 	DeadLetter(raw []byte, pos int64, reason string) error
