@@ -1,0 +1,221 @@
+package demo
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/klauspost/compress/gzip"
+)
+
+// Config says what to generate.
+type Config struct {
+	// Dir is where the flow-log files go, under AWSLogs/ as AWS delivers them to S3.
+	Dir string
+	// Records is the total number of flow-log records (default 1,000,000).
+	Records int
+	// Seed makes the output deterministic: the same seed and day give the same files.
+	Seed uint64
+	// Day is the UTC day of the traffic.
+	Day time.Time
+	// Benign leaves the shadow-MCP scenarios out (benign traffic only).
+	Benign bool
+}
+
+// Result describes what was generated.
+type Result struct {
+	Env       *Environment
+	Files     []string
+	IntelFile string
+	Records   int
+	Scenarios []Scenario
+}
+
+// DefaultRecords is the size of the default demo.
+const DefaultRecords = 1_000_000
+
+// Generate writes a day of flow logs of a generated environment under cfg.Dir, one gzip file
+// per VPC and hour named as AWS names them, and the threat-intel file the scenarios need.
+func Generate(ctx context.Context, cfg Config) (*Result, error) {
+	if cfg.Records <= 0 {
+		cfg.Records = DefaultRecords
+	}
+	day := cfg.Day.UTC().Truncate(24 * time.Hour)
+	rng := rand.New(rand.NewPCG(cfg.Seed, 0x6d63707761746368)) // "mcpwatch"
+	env := newEnvironment(rng)
+	res := &Result{Env: env}
+	plan := scenarioPlan{add: func(*emitter, *VPC, int64, *rand.Rand) {}}
+	if !cfg.Benign {
+		plan = planScenarios(env)
+		res.Scenarios = plan.list
+		res.IntelFile = filepath.Join(cfg.Dir, "threat-intel.txt")
+		if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
+			return nil, fmt.Errorf("demo: %w", err)
+		}
+		if err := os.WriteFile(res.IntelFile, []byte(plan.intel), 0o644); err != nil {
+			return nil, fmt.Errorf("demo: writing intel file: %w", err)
+		}
+	}
+
+	// Each VPC gets a share of the records proportional to its instances, spread over the hours
+	// of the day by hourWeights; the shares add up to exactly cfg.Records.
+	vpcs := env.VPCs()
+	budgets := splitBudget(cfg.Records, vpcs)
+	type job struct {
+		vpc    *VPC
+		budget int
+		seed   uint64
+	}
+	jobs := make([]job, len(vpcs))
+	for i, v := range vpcs {
+		jobs[i] = job{vpc: v, budget: budgets[i], seed: rng.Uint64()}
+	}
+
+	var (
+		mu    sync.Mutex
+		errs  []error
+		wg    sync.WaitGroup
+		files [][]string
+	)
+	files = make([][]string, len(jobs))
+	sem := make(chan struct{}, 2)
+	for i, j := range jobs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			fs, err := writeVPC(ctx, cfg.Dir, day, j.vpc, j.budget, rand.New(rand.NewPCG(j.seed, uint64(i))), plan)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				errs = append(errs, err)
+			}
+			files[i] = fs
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	for _, fs := range files {
+		res.Files = append(res.Files, fs...)
+	}
+	res.Records = cfg.Records
+	return res, nil
+}
+
+// splitBudget divides n records among VPCs in proportion to their instance counts.
+func splitBudget(n int, vpcs []*VPC) []int {
+	total := 0
+	for _, v := range vpcs {
+		total += len(v.Instances)
+	}
+	out := make([]int, len(vpcs))
+	left := n
+	for i, v := range vpcs {
+		out[i] = n * len(v.Instances) / total
+		left -= out[i]
+	}
+	out[0] += left
+	return out
+}
+
+// writeVPC writes the 24 hourly files of one VPC with exactly budget records in all.
+func writeVPC(ctx context.Context, dir string, day time.Time, vpc *VPC, budget int, rng *rand.Rand, plan scenarioPlan) ([]string, error) {
+	var weightSum float64
+	for _, w := range hourWeights {
+		weightSum += w
+	}
+	gen := newBenign(vpc, rng)
+	var files []string
+	left := budget
+	for h := range 24 {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		hour := day.Add(time.Duration(h) * time.Hour)
+		e := &emitter{rng: rng}
+		plan.add(e, vpc, hour.Unix(), rng)
+		want := int(float64(budget) * hourWeights[h] / weightSum)
+		if h == 23 {
+			want = left
+		}
+		want = min(want, left)
+		if len(e.recs) > want { // scenarios never push a VPC past its budget
+			e.recs = e.recs[:want]
+		}
+		for len(e.recs) < want {
+			t := hour.Unix() + int64(rng.IntN(3540))
+			if rng.IntN(200) == 0 {
+				gen.addIdle(e, t)
+			} else {
+				gen.addConn(e, t)
+			}
+		}
+		e.recs = e.recs[:want]
+		left -= want
+		slices.SortStableFunc(e.recs, func(a, b record) int { return int(a.start - b.start) })
+		name, err := writeFile(dir, hour, vpc, e.recs)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, name)
+	}
+	return files, nil
+}
+
+// writeFile writes one delivery of records as AWS does: gzip, a header line naming the
+// subscription's fields, then one space-separated record per line, under
+// AWSLogs/<account>/vpcflowlogs/<region>/<yyyy>/<mm>/<dd>/.
+func writeFile(dir string, hour time.Time, vpc *VPC, recs []record) (string, error) {
+	acct := vpc.Account.ID
+	sum := sha256.Sum256([]byte(vpc.FlowLogID + hour.Format(time.RFC3339)))
+	name := fmt.Sprintf("%s_vpcflowlogs_%s_%s_%sZ_%s.log.gz", acct, vpc.Region, vpc.FlowLogID,
+		hour.Format("20060102T1504"), hex.EncodeToString(sum[:4]))
+	sub := filepath.Join(dir, "AWSLogs", acct, "vpcflowlogs", vpc.Region, hour.Format("2006/01/02"))
+	if err := os.MkdirAll(sub, 0o755); err != nil {
+		return "", fmt.Errorf("demo: %w", err)
+	}
+	path := filepath.Join(sub, name)
+	f, err := os.Create(path)
+	if err != nil {
+		return "", fmt.Errorf("demo: %w", err)
+	}
+	zw, _ := gzip.NewWriterLevel(f, gzip.BestSpeed)
+	w := bufio.NewWriterSize(zw, 256<<10)
+	line := make([]byte, 0, 512)
+	for i, fld := range vpc.Format {
+		if i > 0 {
+			line = append(line, ' ')
+		}
+		line = append(line, fld...)
+	}
+	line = append(line, '\n')
+	w.Write(line)
+	for i := range recs {
+		line = line[:0]
+		for j, fld := range vpc.Format {
+			if j > 0 {
+				line = append(line, ' ')
+			}
+			line = recs[i].appendField(line, fld, vpc)
+		}
+		line = append(line, '\n')
+		w.Write(line)
+	}
+	err = errors.Join(w.Flush(), zw.Close(), f.Close())
+	if err != nil {
+		return "", fmt.Errorf("demo: writing %s: %w", path, err)
+	}
+	return path, nil
+}

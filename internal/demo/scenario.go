@@ -1,0 +1,186 @@
+package demo
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"net/netip"
+	"strings"
+)
+
+// Scenario is one shadow-MCP situation injected into the generated traffic, with what
+// detection must report about it.
+type Scenario struct {
+	ID          string
+	Title       string
+	Description string
+	Expect      Expectation
+}
+
+// Expectation describes the finding a scenario must produce: one finding of the rule kind that
+// carries every listed observable value (IPs, ports) with at least the given severity.
+type Expectation struct {
+	// Kind is the detection rule family: "threat_intel", "mcp_port" or "exfiltration".
+	Kind        string
+	Account     string
+	Observables []string
+	MinSeverity int32
+}
+
+// reservedForScenarios reports whether ip is in a range benign traffic must never use:
+// the documentation ranges the scenarios and the intel list draw from.
+func reservedForScenarios(ip netip.Addr) bool {
+	for _, p := range reservedPrefixes {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+var reservedPrefixes = []netip.Prefix{
+	netip.MustParsePrefix("192.0.2.0/24"), netip.MustParsePrefix("198.51.100.0/24"),
+	netip.MustParsePrefix("203.0.113.0/24"), netip.MustParsePrefix("2001:db8::/32"),
+	netip.MustParsePrefix("198.18.0.0/15"),
+}
+
+// Addresses the scenarios use (documentation ranges, RFC 5737 and RFC 3849).
+var (
+	relayIP      = netip.MustParseAddr("198.51.100.77")     // a shadow MCP relay listed in threat intel
+	mcpSaaSIP    = netip.MustParseAddr("203.0.113.45")      // an unsanctioned remote MCP server on :8000
+	exfilIntelIP = netip.MustParseAddr("192.0.2.200")       // a threat-intel-listed MCP endpoint on :8080
+	relayV6      = netip.MustParseAddr("2001:db8:dead::10") // an IPv6 relay inside a listed /48
+)
+
+// scenarioPlan injects the scenarios into an environment; records are added hour by hour.
+type scenarioPlan struct {
+	list []Scenario
+	// add appends the scenario records of one hour of one VPC.
+	add func(e *emitter, vpc *VPC, hour int64, rng *rand.Rand)
+	// intel is the content of the threat-intel file (GuardDuty plain-text ThreatIntelSet).
+	intel string
+}
+
+// planScenarios chooses the instances the scenarios run on and describes them.
+func planScenarios(env *Environment) scenarioPlan {
+	byName := map[string]*Account{}
+	for _, a := range env.Accounts {
+		byName[a.Name] = a
+	}
+	dev, data, prod := byName["dev"], byName["data"], byName["prod"]
+	devBox := pickRole(dev, RoleDev, 2)
+	inspectorBox := pickRole(dev, RoleDev, 5)
+	etl := pickRole(data, RoleETL, 1)
+	app := pickRole(prod, RoleApp, 3)
+	v6Box := pickRole(dev, RoleDev, 7)
+	// A prod instance becomes a shadow MCP server on :8000 (its role changes so benign traffic
+	// no longer targets it as what it was).
+	mcpHost := pickRole(prod, RoleFlask, 0)
+	mcpHost.Role = RoleMCP
+
+	list := []Scenario{
+		{ID: "relay-intel", Title: "Developer instance talks to a threat-intel-listed MCP relay",
+			Description: fmt.Sprintf("%s (%s) in account %s opens HTTPS connections all day to %s, listed in the threat-intel set as a shadow MCP relay.",
+				devBox.ID, devBox.IP, dev.ID, relayIP),
+			Expect: Expectation{Kind: "threat_intel", Account: dev.ID, Observables: []string{devBox.IP.String(), relayIP.String()}, MinSeverity: 4}},
+		{ID: "exfil-mcp-port", Title: "ETL worker uploads 1.2 GB to an unsanctioned remote MCP server",
+			Description: fmt.Sprintf("%s (%s) in account %s sends about 1.2 GB in an hour to %s:8000, a remote MCP server nobody sanctioned.",
+				etl.ID, etl.IP, data.ID, mcpSaaSIP),
+			Expect: Expectation{Kind: "exfiltration", Account: data.ID, Observables: []string{etl.IP.String(), mcpSaaSIP.String()}, MinSeverity: 3}},
+		{ID: "exfil-intel", Title: "Application server exfiltrates to a threat-intel-listed MCP endpoint",
+			Description: fmt.Sprintf("%s (%s) in account %s sends about 300 MB to %s:8080, an MCP endpoint on the threat-intel list.",
+				app.ID, app.IP, prod.ID, exfilIntelIP),
+			Expect: Expectation{Kind: "exfiltration", Account: prod.ID, Observables: []string{app.IP.String(), exfilIntelIP.String()}, MinSeverity: 5}},
+		{ID: "exposed-inspector", Title: "MCP Inspector exposed to the internet",
+			Description: fmt.Sprintf("%s (%s) in account %s accepts connections from the internet on 6274 and 6277, the MCP Inspector's ports.",
+				inspectorBox.ID, inspectorBox.IP, dev.ID),
+			Expect: Expectation{Kind: "mcp_port", Account: dev.ID, Observables: []string{inspectorBox.IP.String(), "6277"}, MinSeverity: 2}},
+		{ID: "internal-mcp-server", Title: "Internal shadow MCP server used by many hosts",
+			Description: fmt.Sprintf("%s (%s) in account %s serves Streamable HTTP on :8000 to a dozen internal hosts.",
+				mcpHost.ID, mcpHost.IP, prod.ID),
+			Expect: Expectation{Kind: "mcp_port", Account: prod.ID, Observables: []string{mcpHost.IP.String(), "8000"}, MinSeverity: 2}},
+		{ID: "relay-intel-ipv6", Title: "Developer instance reaches a listed MCP relay over IPv6",
+			Description: fmt.Sprintf("%s (%s) in account %s connects over IPv6 to %s, inside a /48 on the threat-intel list.",
+				v6Box.ID, v6Box.IPv6, dev.ID, relayV6),
+			Expect: Expectation{Kind: "threat_intel", Account: dev.ID, Observables: []string{v6Box.IPv6.String(), relayV6.String()}, MinSeverity: 4}},
+	}
+
+	add := func(e *emitter, vpc *VPC, hour int64, rng *rand.Rand) {
+		h := (hour / 3600) % 24
+		at := func() int64 { return hour + int64(rng.IntN(3540)) }
+		switch vpc {
+		case devBox.Subnet.VPC:
+			if h >= 8 && h <= 19 { // the relay all working day, a few connections an hour
+				for range 3 {
+					e.emit(conn{client: inside(devBox), server: endpoint{ip: relayIP}, port: 443, proto: protoTCP, path: 8,
+						start: at(), up: 20000 + int64(rng.IntN(200000)), down: 10000 + int64(rng.IntN(50000))})
+				}
+			}
+			if h == 10 || h == 15 { // the MCP Inspector reached from a handful of internet hosts
+				for i := range 4 {
+					port := []int{6274, 6277}[i%2]
+					e.emit(conn{client: endpoint{ip: netip.AddrFrom4([4]byte{198, 18, byte(h), byte(10 + i)})}, server: inside(inspectorBox),
+						port: port, proto: protoTCP, path: 8, start: at(), up: 2000, down: 40000})
+				}
+			}
+			if h == 13 { // the IPv6 relay
+				v6 := inside(v6Box)
+				v6.ip = v6Box.IPv6
+				for range 3 {
+					e.emit(conn{client: v6, server: endpoint{ip: relayV6}, port: 443, proto: protoTCP, path: 8,
+						start: at(), up: 30000, down: 8000})
+				}
+			}
+		case etl.Subnet.VPC:
+			if h == 2 { // 1.2 GB in 40 connections, at night
+				for range 40 {
+					e.emit(conn{client: inside(etl), server: endpoint{ip: mcpSaaSIP}, port: 8000, proto: protoTCP, path: 8,
+						start: at(), up: 30<<20 + int64(rng.IntN(1<<20)), down: 4000})
+				}
+			}
+		case app.Subnet.VPC:
+			if h == 22 { // 300 MB to the listed endpoint
+				for range 10 {
+					e.emit(conn{client: inside(app), server: endpoint{ip: exfilIntelIP}, port: 8080, proto: protoTCP, path: 8,
+						start: at(), up: 30<<20 + int64(rng.IntN(1<<20)), down: 3000})
+				}
+			}
+		}
+		if vpc == mcpHost.Subnet.VPC && h >= 9 && h <= 18 { // many internal clients of the MCP server
+			clients := vpc.Instances
+			for i := range 6 {
+				cl := clients[(int(h)*7+i*5)%len(clients)]
+				if cl == mcpHost {
+					continue
+				}
+				e.emit(conn{client: inside(cl), server: inside(mcpHost), port: 8000, proto: protoTCP, path: 1,
+					start: at(), up: 3000 + int64(rng.IntN(9000)), down: 8000 + int64(rng.IntN(60000))})
+			}
+		}
+	}
+
+	intel := strings.Join([]string{
+		"# mcpwatch demo threat-intel set (GuardDuty plain-text ThreatIntelSet format)",
+		"# one IP address or CIDR range per line",
+		relayIP.String() + " # shadow MCP relay",
+		exfilIntelIP.String(),
+		"198.51.100.200",
+		"203.0.113.128/25",
+		"2001:db8:dead::/48",
+		"198.51.100.0/30",
+		"",
+	}, "\n")
+	return scenarioPlan{list: list, add: add, intel: intel}
+}
+
+// pickRole returns the n-th instance (modulo their number) of a role in an account.
+func pickRole(a *Account, role Role, n int) *Instance {
+	var all []*Instance
+	for _, v := range a.VPCs {
+		for _, in := range v.Instances {
+			if in.Role == role {
+				all = append(all, in)
+			}
+		}
+	}
+	return all[n%len(all)]
+}
