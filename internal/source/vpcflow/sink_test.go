@@ -107,3 +107,12 @@ func readFile(t testing.TB, path string) (*recordingSink, error) {
 	in := source.Input{Name: filepath.Base(path), R: bytes.NewReader(b), ReaderAt: bytes.NewReader(b), Size: int64(len(b))}
 	return s, Format{}.Read(context.Background(), in, s)
 }
+
+// sourceInput is an input of text, with no region or account hints.
+func sourceInput(text string) source.Input {
+	return source.Input{Name: "test", R: strings.NewReader(text)}
+}
+
+func contextWithCancel(t testing.TB) (context.Context, context.CancelFunc) {
+	return context.WithCancel(t.Context())
+}

@@ -70,7 +70,7 @@ func (f Format) readText(ctx context.Context, in source.Input, br *bufio.Reader,
 		line := bytes.TrimSuffix(b, []byte{'\n'})
 		line = bytes.TrimSuffix(line, []byte{'\r'})
 		if len(line) > maxLine {
-			if err := sink.DeadLetter(line, lineNo, tooLong); err != nil {
+			if err := sink.DeadLetter(line[:maxLine], lineNo, tooLong); err != nil {
 				return fmt.Errorf("vpcflow: %s: line %d: %w", in.Name, lineNo, err)
 			}
 		} else if err := t.line(line, lineNo); err != nil {
