@@ -300,12 +300,14 @@ func renderRow(row parquet.Row) []byte {
 }
 
 // flowColumns are column names only flow logs have; sniffParquet looks for them in the
-// schema of a Parquet file's footer.
+// schema of a Parquet file's footer. Names that OCSF tables also hold, as attributes
+// (tcp_flags) or unmapped keys (sublocation_type), are left out: Security Lake's own
+// Parquet must not pass for flow logs.
 var flowColumns = [][]byte{
 	[]byte("srcaddr"), []byte("dstaddr"), []byte("srcport"), []byte("dstport"),
 	[]byte("interface_id"), []byte("log_status"), []byte("flow_direction"),
 	[]byte("traffic_path"), []byte("pkt_src_aws_service"), []byte("pkt_dst_aws_service"),
-	[]byte("sublocation_type"), []byte("tcp_flags"), []byte("az_id"),
+	[]byte("az_id"),
 }
 
 // sniffParquet reports whether head, which starts with the Parquet magic, shows at least two
