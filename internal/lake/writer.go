@@ -1,0 +1,489 @@
+package lake
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+
+	"github.com/mcpwatch/mcpwatch/internal/ocsf"
+	"github.com/parquet-go/parquet-go"
+)
+
+// tableWriter writes the rows of one table for one transaction.
+type tableWriter interface {
+	// write copies ev into the table; ev is accepted by the table.
+	write(ev ocsf.Event) error
+	// finish closes every file, waits for the encoders and returns the files written.
+	finish() ([]fileResult, error)
+	// abort stops the encoders, waits for them and returns their batches.
+	abort()
+}
+
+// fileResult is a finished file of a transaction, still in the work directory.
+type fileResult struct {
+	partRel string // partition directory, relative to the lake root
+	seq     int    // number of the file in its partition for this transaction
+	tmp     string // local path of the finished file
+	rows    int64
+}
+
+// errNilEvent is returned for a nil event.
+var errNilEvent = errors.New("lake: nil event")
+
+// typedWriter is the tableWriter of tables whose rows are R. It is used by the goroutine of
+// its transaction; its lanes run in their own goroutines.
+type typedWriter[R any] struct {
+	tx    *Txn
+	ts    *tableState
+	codec *typedCodec[R]
+	cfg   *config
+	opts  []parquet.WriterOption
+	dir   string // work directory of this table's files
+
+	parts map[partKey]*partition[R]
+	last  *partition[R]
+	open  int   // partitions with an open file
+	clock int64 // LRU clock, ticks when the current partition changes
+	files int   // files started, names their work files
+
+	// free holds the batches encoders gave back; allocated counts the batches in use or
+	// free, at most budget.
+	free      chan []R
+	allocated int
+	budget    int
+
+	wg      sync.WaitGroup // lanes and file finishers
+	mu      sync.Mutex     // guards results
+	results []fileResult
+
+	failed   chan struct{} // closed on the first background error
+	failOnce sync.Once
+	ferr     error
+	stop     atomic.Bool // set by abort: lanes drop their batches
+}
+
+// partition is one partition of a table being written by a transaction.
+type partition[R any] struct {
+	key     partKey
+	rel     string
+	nextSeq int
+	file    *openFile[R] // nil when no file is open
+	slab    []R          // batch being filled
+	limit   int          // rows slab may take before it is sent
+	lastUse int64
+}
+
+// openFile is a partition file being written by one or more lanes.
+type openFile[R any] struct {
+	seq   int
+	id    int // work file name prefix
+	lanes []*lane[R]
+	next  int   // batches sent, picks the lane round-robin
+	rows  int64 // rows sent
+}
+
+// lane is one encoder of a file: a goroutine writing the batches it receives as row groups
+// of its own work file.
+type lane[R any] struct {
+	in   chan []R
+	path string
+	rows int64
+	err  error
+	done chan struct{}
+}
+
+func newTypedWriter[R any](tx *Txn, ts *tableState, c *typedCodec[R]) *typedWriter[R] {
+	cfg := &tx.l.cfg
+	budget := cfg.maxOpenFiles + 2*cfg.lanes + 1
+	return &typedWriter[R]{
+		tx:     tx,
+		ts:     ts,
+		codec:  c,
+		cfg:    cfg,
+		opts:   cfg.writerOptions(),
+		dir:    filepath.Join(tx.dir, ts.name),
+		parts:  map[partKey]*partition[R]{},
+		free:   make(chan []R, budget),
+		budget: budget,
+		failed: make(chan struct{}),
+	}
+}
+
+func (w *typedWriter[R]) write(ev ocsf.Event) error {
+	h := w.codec.header(ev)
+	if h == nil {
+		return errNilEvent
+	}
+	day := dayOf(h.Time)
+	p := w.last
+	if p == nil || p.file == nil || p.key.day != day || p.key.region != h.Cloud.Region || p.key.account != h.Cloud.Account.UID {
+		var err error
+		if p, err = w.partition(partKey{region: h.Cloud.Region, account: h.Cloud.Account.UID, day: day}); err != nil {
+			return err
+		}
+	}
+	n := len(p.slab)
+	if n == cap(p.slab) {
+		if err := w.grow(p); err != nil {
+			return err
+		}
+	}
+	p.slab = p.slab[:n+1]
+	if !w.codec.convert(&p.slab[n], ev) {
+		p.slab = p.slab[:n]
+		return fmt.Errorf("lake: table %s cannot take an event of type %T", w.ts.name, ev)
+	}
+	if n+1 >= p.limit {
+		return w.send(p)
+	}
+	return nil
+}
+
+// partition returns the partition of k with an open file, opening one (and closing the least
+// recently used file if too many are open).
+func (w *typedWriter[R]) partition(k partKey) (*partition[R], error) {
+	if err := w.err(); err != nil {
+		return nil, err
+	}
+	w.clock++
+	p := w.parts[k]
+	if p == nil {
+		p = &partition[R]{key: k, rel: k.relDir(w.ts.name, w.ts.version)}
+		w.parts[k] = p
+	}
+	p.lastUse = w.clock
+	if p.file == nil {
+		if w.open >= w.cfg.maxOpenFiles {
+			var lru *partition[R]
+			for _, q := range w.parts {
+				if q.file != nil && (lru == nil || q.lastUse < lru.lastUse) {
+					lru = q
+				}
+			}
+			if err := w.closeFile(lru); err != nil {
+				return nil, err
+			}
+		}
+		p.file = &openFile[R]{seq: p.nextSeq, id: w.files}
+		p.nextSeq++
+		w.files++
+		w.open++
+	}
+	w.last = p
+	return p, nil
+}
+
+// grow gives p a batch with room for one more row: a recycled or new one when p has none,
+// else a larger copy of the batch (batches start small so that small inputs stay small).
+func (w *typedWriter[R]) grow(p *partition[R]) error {
+	if p.slab == nil {
+		s, err := w.getSlab()
+		if err != nil {
+			return err
+		}
+		p.slab = s
+		p.limit = int(min(int64(w.cfg.batchRows), w.cfg.fileRows-p.file.rows))
+		if cap(s) > 0 {
+			return nil
+		}
+	}
+	c := min(max(2*cap(p.slab), 64), w.cfg.batchRows)
+	s := make([]R, len(p.slab), c)
+	copy(s, p.slab)
+	p.slab = s
+	return nil
+}
+
+// getSlab returns an empty batch, waiting for an encoder to give one back when the budget is
+// spent.
+func (w *typedWriter[R]) getSlab() ([]R, error) {
+	select {
+	case s := <-w.free:
+		return s[:0], nil
+	default:
+	}
+	if w.allocated < w.budget {
+		w.allocated++
+		if v := w.ts.slabs.Get(); v != nil {
+			return v.([]R)[:0], nil
+		}
+		return nil, nil
+	}
+	select {
+	case s := <-w.free:
+		return s[:0], nil
+	case <-w.tx.ctx.Done():
+		return nil, w.tx.ctx.Err()
+	case <-w.failed:
+		return nil, w.ferr
+	}
+}
+
+// send hands p's batch to the next lane of its file, and closes the file when it is full.
+func (w *typedWriter[R]) send(p *partition[R]) error {
+	if err := w.sendSlab(p); err != nil {
+		return err
+	}
+	if p.file.rows >= w.cfg.fileRows {
+		return w.closeFile(p)
+	}
+	return nil
+}
+
+// sendSlab hands p's batch, if not empty, to the next lane of its file.
+func (w *typedWriter[R]) sendSlab(p *partition[R]) error {
+	s := p.slab
+	if len(s) == 0 {
+		return nil
+	}
+	p.slab = nil
+	f := p.file
+	k := f.next % w.cfg.lanes
+	f.next++
+	if k == len(f.lanes) {
+		ln := &lane[R]{
+			in:   make(chan []R, 1),
+			path: filepath.Join(w.dir, strconv.Itoa(f.id)+"-"+strconv.Itoa(k)+".parquet"),
+			done: make(chan struct{}),
+		}
+		f.lanes = append(f.lanes, ln)
+		w.wg.Add(1)
+		go w.runLane(ln)
+	}
+	select {
+	case f.lanes[k].in <- s:
+	case <-w.tx.ctx.Done():
+		w.putSlab(s)
+		return w.tx.ctx.Err()
+	case <-w.failed:
+		w.putSlab(s)
+		return w.ferr
+	}
+	f.rows += int64(len(s))
+	return nil
+}
+
+// closeFile sends p's last batch, closes its lanes and finishes the file in the background.
+func (w *typedWriter[R]) closeFile(p *partition[R]) error {
+	err := w.sendSlab(p)
+	f := p.file
+	p.file = nil
+	w.open--
+	if w.last == p {
+		w.last = nil
+	}
+	for _, ln := range f.lanes {
+		close(ln.in)
+	}
+	if len(f.lanes) > 0 {
+		w.wg.Add(1)
+		go w.finishFile(p.rel, f)
+	}
+	return err
+}
+
+// runLane encodes the batches of ln into its work file.
+func (w *typedWriter[R]) runLane(ln *lane[R]) {
+	defer w.wg.Done()
+	defer close(ln.done)
+	var pw *parquet.GenericWriter[R]
+	out, err := os.Create(ln.path)
+	if err == nil {
+		pw = parquet.NewGenericWriter[R](out, w.opts...)
+	}
+	for s := range ln.in {
+		if err == nil && !w.stop.Load() {
+			err = protect(func() error {
+				_, err := pw.Write(s)
+				return err
+			})
+			ln.rows += int64(len(s))
+		}
+		w.putSlab(s)
+	}
+	if err == nil && !w.stop.Load() {
+		err = protect(pw.Close)
+	}
+	if out != nil {
+		if cerr := out.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		ln.err = fmt.Errorf("lake: encode %s: %w", w.ts.name, err)
+		w.fail(ln.err)
+	}
+}
+
+// finishFile waits for the lanes of f and, when there are several, concatenates their row
+// groups into one file, copying them without re-encoding.
+func (w *typedWriter[R]) finishFile(rel string, f *openFile[R]) {
+	defer w.wg.Done()
+	var rows int64
+	for _, ln := range f.lanes {
+		<-ln.done
+		if ln.err != nil || w.stop.Load() {
+			return
+		}
+		rows += ln.rows
+	}
+	res := fileResult{partRel: rel, seq: f.seq, tmp: f.lanes[0].path, rows: rows}
+	if len(f.lanes) > 1 {
+		res.tmp = filepath.Join(w.dir, strconv.Itoa(f.id)+".parquet")
+		paths := make([]string, len(f.lanes))
+		for i, ln := range f.lanes {
+			paths[i] = ln.path
+		}
+		if err := concatFiles[R](res.tmp, paths, w.opts); err != nil {
+			w.fail(fmt.Errorf("lake: write %s: %w", w.ts.name, err))
+			return
+		}
+	}
+	w.mu.Lock()
+	w.results = append(w.results, res)
+	w.mu.Unlock()
+}
+
+// concatFiles writes to dst the row groups of the files srcs, interleaved (the first of each,
+// then the second of each, ...) in the order the lanes received them, and removes srcs.
+func concatFiles[R any](dst string, srcs []string, opts []parquet.WriterOption) (err error) {
+	out, err := os.Create(dst)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := out.Close(); err == nil {
+			err = cerr
+		}
+	}()
+	groups := make([][]parquet.RowGroup, len(srcs))
+	for i, src := range srcs {
+		in, err := os.Open(src)
+		if err != nil {
+			return err
+		}
+		defer in.Close()
+		st, err := in.Stat()
+		if err != nil {
+			return err
+		}
+		pf, err := parquet.OpenFile(in, st.Size())
+		if err != nil {
+			return fmt.Errorf("%s: %w", src, err)
+		}
+		groups[i] = pf.RowGroups()
+	}
+	return protect(func() error {
+		pw := parquet.NewGenericWriter[R](out, opts...)
+		for j := 0; ; j++ {
+			more := false
+			for _, g := range groups {
+				if j < len(g) {
+					more = true
+					if _, err := pw.WriteRowGroup(g[j]); err != nil {
+						return err
+					}
+				}
+			}
+			if !more {
+				break
+			}
+		}
+		if err := pw.Close(); err != nil {
+			return err
+		}
+		for _, src := range srcs {
+			os.Remove(src)
+		}
+		return nil
+	})
+}
+
+// putSlab gives a batch back; it never blocks (at most budget batches exist).
+func (w *typedWriter[R]) putSlab(s []R) { w.free <- s }
+
+// fail records the first background error and wakes the transaction's goroutine.
+func (w *typedWriter[R]) fail(err error) {
+	w.failOnce.Do(func() {
+		w.ferr = err
+		close(w.failed)
+	})
+}
+
+// err returns the first background error, or nil.
+func (w *typedWriter[R]) err() error {
+	select {
+	case <-w.failed:
+		return w.ferr
+	default:
+		return nil
+	}
+}
+
+func (w *typedWriter[R]) finish() ([]fileResult, error) {
+	var err error
+	for _, p := range w.parts {
+		if p.file != nil {
+			err = errors.Join(err, w.closeFile(p))
+		}
+	}
+	w.wg.Wait()
+	w.recycle()
+	if err = errors.Join(err, w.err()); err != nil {
+		return nil, err
+	}
+	res := w.results
+	slices.SortFunc(res, func(a, b fileResult) int {
+		if a.partRel != b.partRel {
+			if a.partRel < b.partRel {
+				return -1
+			}
+			return 1
+		}
+		return a.seq - b.seq
+	})
+	return res, nil
+}
+
+func (w *typedWriter[R]) abort() {
+	w.stop.Store(true)
+	for _, p := range w.parts {
+		if p.file != nil {
+			p.slab = p.slab[:0]
+			w.closeFile(p)
+		}
+	}
+	w.wg.Wait()
+	w.recycle()
+}
+
+// recycle gives the batches of this transaction to the table's pool, cleared so that they do
+// not keep the transaction's strings alive. The lanes are done.
+func (w *typedWriter[R]) recycle() {
+	for {
+		select {
+		case s := <-w.free:
+			if cap(s) == w.cfg.batchRows {
+				clear(s[:cap(s)])
+				w.ts.slabs.Put(s[:0])
+			}
+		default:
+			return
+		}
+	}
+}
+
+// protect runs f, turning a panic into an error.
+func protect(f func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("panic: %v", r)
+		}
+	}()
+	return f()
+}
