@@ -98,7 +98,7 @@ func findingEvent(i int, account, region string, t time.Time) *ocsf.DetectionFin
 	e.SetTime(t)
 	e.Cloud = ocsf.Cloud{Provider: "AWS", Region: region, Account: ocsf.Account{UID: account}}
 	e.FindingInfo = ocsf.FindingInfo{UID: fmt.Sprintf("f-%d", i), Title: "Shadow MCP server", Types: []string{"Shadow MCP"},
-		Attacks: []ocsf.Attack{{Version: "v14", Tactic: ocsf.Technique{UID: "TA0010", Name: "Exfiltration"}}},
+		Attacks:       []ocsf.Attack{{Version: "v14", Tactic: ocsf.Technique{UID: "TA0010", Name: "Exfiltration"}}},
 		FirstSeenTime: e.Time, FirstSeenTimeDT: e.TimeDT, LastSeenTime: e.Time, LastSeenTimeDT: e.TimeDT}
 	e.Count = int32(i + 1)
 	e.Status, e.StatusID = "New", ocsf.StatusNew

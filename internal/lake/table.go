@@ -180,9 +180,9 @@ type typedCodec[R any] struct {
 	convert func(dst *R, ev ocsf.Event) bool
 }
 
-func (c *typedCodec[R]) rowType() reflect.Type    { return reflect.TypeFor[R]() }
-func (c *typedCodec[R]) accepts() []reflect.Type  { return c.accept }
-func (c *typedCodec[R]) schema() *parquet.Schema  { return parquet.SchemaOf(new(R)) }
+func (c *typedCodec[R]) rowType() reflect.Type   { return reflect.TypeFor[R]() }
+func (c *typedCodec[R]) accepts() []reflect.Type { return c.accept }
+func (c *typedCodec[R]) schema() *parquet.Schema { return parquet.SchemaOf(new(R)) }
 func (c *typedCodec[R]) newWriter(tx *Txn, t *tableState) tableWriter {
 	return newTypedWriter[R](tx, t, c)
 }
