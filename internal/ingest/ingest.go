@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"sync/atomic"
@@ -39,6 +40,8 @@ type Options struct {
 	TempDir string
 	// Log receives per-input messages; nil discards them.
 	Log *slog.Logger
+	// Stdin is read for the input "-" (default os.Stdin).
+	Stdin io.Reader
 	// Counters, when not nil, are updated as records are read (for a progress display).
 	Counters *Counters
 }
@@ -141,7 +144,11 @@ func runOne(ctx context.Context, lk *lake.Lake, ref Ref, opts Options) (res Resu
 	path := ref.Path
 	if ref.IsStdin() {
 		res.Input = "(stdin)"
-		p, size, err := spool(os.Stdin, opts.TempDir)
+		stdin := opts.Stdin
+		if stdin == nil {
+			stdin = os.Stdin
+		}
+		p, size, err := spool(stdin, opts.TempDir)
 		if err != nil {
 			res.Err = err
 			return res, nil
@@ -211,7 +218,7 @@ func runOne(ctx context.Context, lk *lake.Lake, ref Ref, opts Options) (res Resu
 		res.Err = fmt.Errorf("read %d records, then: %w", s.counts.Read, readErr)
 	}
 	cr, err := txn.Commit(ctx, lake.CommitInfo{ContentHash: res.Hash, Counts: lake.Counts{
-		Read: s.counts.Read, Stored: s.counts.Stored, DeadLettered: s.counts.DeadLettered, Skipped: s.counts.Skipped}})
+		Read: s.counts.Read, Events: s.counts.Stored, DeadLetters: s.counts.DeadLettered, Skipped: s.counts.Skipped}})
 	committed = true
 	if err != nil {
 		return res, fmt.Errorf("lake commit of %s: %w", res.Input, err)
