@@ -56,9 +56,12 @@ var knownTables = []tableSource{
 // tableSource is a view and the lake directory it reads.
 type tableSource struct{ view, source string }
 
-// findingsSource is the lake directory of mcpwatch's findings, which also gives the findings
-// view.
-const findingsSource = "FINDINGS"
+// findingsSource is the lake directory of mcpwatch's findings, which also gives the
+// findingsView view.
+const (
+	findingsSource = "FINDINGS"
+	findingsView   = "findings"
+)
 
 // sourceDirName matches a lake directory that holds a table (Security Lake source names are
 // upper case); directories starting with "_" hold mcpwatch's own state.
@@ -243,10 +246,12 @@ func (d *DB) sourceDirs() ([]tableSource, error) {
 		if !e.IsDir() || !sourceDirName.MatchString(name) {
 			continue
 		}
-		if slices.ContainsFunc(out, func(t tableSource) bool { return t.source == name }) {
-			continue
+		view := strings.ToLower(name)
+		if slices.ContainsFunc(out, func(t tableSource) bool { return t.source == name || t.view == view }) ||
+			view == findingsView {
+			continue // a known table, or a name its views already take
 		}
-		out = append(out, tableSource{strings.ToLower(name), name})
+		out = append(out, tableSource{view, name})
 	}
 	return out, nil
 }
@@ -293,16 +298,18 @@ func (d *DB) createView(ctx context.Context, view, source string) (Table, error)
 		t.Err = err.Error()
 		d.log.Warn("lake table unreadable, its view is empty", "table", view, "source", source, "files", t.Files, "err", err)
 	}
-	if _, err := os.Stat(d.schemaFile(source)); err == nil {
-		body := "SELECT *, " + noPartitions + " FROM read_parquet(" + quoteString(d.schemaFile(source)) + ") LIMIT 0"
-		if err := d.createOrReplaceView(ctx, view, body); err == nil {
+	schema := d.schemaFile(source)
+	_, err = os.Stat(schema)
+	if err == nil {
+		body := "SELECT *, " + noPartitions + " FROM read_parquet(" + quoteString(schema) + ") LIMIT 0"
+		err = d.createOrReplaceView(ctx, view, body)
+		if err == nil {
 			t.Schema = true
 			return t, nil
-		} else {
-			d.log.Warn("lake schema file unreadable", "table", view, "file", d.schemaFile(source), "err", err)
 		}
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		d.log.Warn("lake schema file unreadable", "table", view, "file", d.schemaFile(source), "err", err)
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		d.log.Warn("lake schema file unreadable", "table", view, "file", schema, "err", err)
 	}
 	if err := d.createOrReplaceView(ctx, view, "SELECT "+noPartitions+" LIMIT 0"); err != nil {
 		return t, err
@@ -316,7 +323,7 @@ func (d *DB) createView(ctx context.Context, view, source string) (Table, error)
 // so that the choice is the same on every run.
 func (d *DB) createFindingsView(ctx context.Context, history Table) (Table, error) {
 	t := history
-	t.Name = "findings"
+	t.Name = findingsView
 	if history.Files > 0 && history.Err == "" {
 		body := "SELECT " + dataColumns + " FROM " + d.readData(findingsSource) +
 			` QUALIFY row_number() OVER (PARTITION BY finding_info.uid ORDER BY metadata.modified_time DESC NULLS LAST,` +

@@ -83,6 +83,13 @@ func buildTestLake(t *testing.T) testLake {
 	api.API.Operation = "get"
 	writeTable(t, tl.lake, "EKS_AUDIT", east, "e.parquet", []ocsf.APIActivity{api})
 
+	// Directories that are not tables of their own: a name a view already has, and names
+	// that are not source names.
+	for _, d := range []string{"FINDINGS_HISTORY", "notes", "1X"} {
+		if err := os.MkdirAll(filepath.Join(tl.lake, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
 	tl.deadLetter = filepath.Join(tl.lake, "_deadletter", "VPC_FLOW", "x.csv")
 	tl.outside = filepath.Join(root, "secret.csv")
 	tl.sibling = filepath.Join(root, "lake-other", "secret.csv")
