@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math"
 	"os"
@@ -422,6 +423,35 @@ func TestDB(t *testing.T) {
 			}
 			if !reflect.DeepEqual(got, want[c.Name]) {
 				t.Errorf("%s (%s) = %#v, want %#v", c.Name, c.Type, got, want[c.Name])
+			}
+		}
+	})
+
+	t.Run("concurrent", func(t *testing.T) {
+		errs := make(chan error, 8)
+		for g := range 8 {
+			go func() {
+				for range 5 {
+					res, err := db.Query(ctx, "SELECT count(*) FROM vpc_flow WHERE accountid = $1", "012345678901")
+					if err == nil && res.Rows[0][0] != int64(5) {
+						err = fmt.Errorf("count = %v, want 5", res.Rows[0][0])
+					}
+					if err == nil && g%2 == 0 {
+						if _, rerr := db.Query(ctx, "DROP VIEW vpc_flow"); !errors.Is(rerr, ErrNotReadOnly) {
+							err = fmt.Errorf("DROP VIEW: %v", rerr)
+						}
+					}
+					if err != nil {
+						errs <- err
+						return
+					}
+				}
+				errs <- nil
+			}()
+		}
+		for range 8 {
+			if err := <-errs; err != nil {
+				t.Error(err)
 			}
 		}
 	})
