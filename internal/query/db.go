@@ -71,8 +71,10 @@ var sourceDirName = regexp.MustCompile(`^[A-Z][A-Z0-9_]*$`)
 type Table struct {
 	// Name is the view's name (vpc_flow, findings, ...).
 	Name string
-	// Source is the lake directory the view reads (VPC_FLOW, FINDINGS, ...).
+	// Source is the name of the lake directory the view reads (VPC_FLOW, FINDINGS, ...).
 	Source string
+	// Dir is the directory of the table's files: <lake>/<Source>/2.0, with slashes.
+	Dir string
 	// Files is the number of Parquet files the view read when it was last created.
 	Files int
 	// Schema reports whether an empty view took its columns from the table's schema file.
@@ -283,7 +285,7 @@ const noPartitions = `NULL::VARCHAR AS region, NULL::VARCHAR AS accountid, NULL:
 // empty with the columns of its schema file when there is one, otherwise empty with only the
 // partition columns.
 func (d *DB) createView(ctx context.Context, view, source string) (Table, error) {
-	t := Table{Name: view, Source: source}
+	t := Table{Name: view, Source: source, Dir: d.lake + "/" + source + "/" + SourceVersion}
 	files, err := filepath.Glob(filepath.FromSlash(d.dataGlob(source)))
 	if err != nil {
 		return t, fmt.Errorf("query: list %s files: %w", source, err)

@@ -134,6 +134,9 @@ func TestDB(t *testing.T) {
 			{Name: "findings", Source: "FINDINGS", Files: 2},
 			{Name: "eks_audit", Source: "EKS_AUDIT", Files: 1},
 		}
+		for i := range want {
+			want[i].Dir = db.LakeDir() + "/" + want[i].Source + "/2.0"
+		}
 		if got := db.Tables(); !reflect.DeepEqual(got, want) {
 			t.Errorf("Tables() =\n%+v\nwant\n%+v", got, want)
 		}
@@ -149,6 +152,9 @@ func TestDB(t *testing.T) {
 
 	t.Run("partitions", func(t *testing.T) {
 		res := mustQuery(t, `SELECT region, accountid, eventday, count(*) AS n FROM vpc_flow GROUP BY ALL ORDER BY ALL`)
+		if got := strings.Join(res.ColumnNames(), ","); got != "region,accountid,eventday,n" {
+			t.Errorf("ColumnNames() = %s", got)
+		}
 		wantCols := []Column{{"region", "VARCHAR"}, {"accountid", "VARCHAR"}, {"eventday", "VARCHAR"}, {"n", "BIGINT"}}
 		if !reflect.DeepEqual(res.Columns, wantCols) {
 			t.Errorf("columns = %v, want %v", res.Columns, wantCols)

@@ -39,6 +39,15 @@ type Result struct {
 	Truncated bool `json:"truncated,omitempty"`
 }
 
+// ColumnNames returns the names of the columns, in order.
+func (r *Result) ColumnNames() []string {
+	names := make([]string, len(r.Columns))
+	for i, c := range r.Columns {
+		names[i] = c.Name
+	}
+	return names
+}
+
 // convertColumn converts a value of a column whose DuckDB type is typ.
 func convertColumn(v any, typ string) any {
 	switch typ {
