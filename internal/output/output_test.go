@@ -140,6 +140,22 @@ func TestWrite(t *testing.T) {
 	}
 }
 
+func TestTableAlignment(t *testing.T) {
+	var buf bytes.Buffer
+	rows := [][]any{{nil, int64(1), nil, "x"}, {nil, nil, 2.5, int64(10)}}
+	if err := Write(&buf, Table, []string{"nulls", "ints", "floats", "mixed"}, rows); err != nil {
+		t.Fatal(err)
+	}
+	want := "" +
+		"nulls  ints  floats  mixed\n" +
+		"-----  ----  ------  -----\n" +
+		"NULL      1    NULL  x\n" +
+		"NULL   NULL     2.5  10\n"
+	if buf.String() != want {
+		t.Errorf("got\n%s\nwant\n%s", buf.String(), want)
+	}
+}
+
 func TestWriteEmpty(t *testing.T) {
 	for _, tc := range []struct {
 		format  Format
@@ -148,6 +164,7 @@ func TestWriteEmpty(t *testing.T) {
 	}{
 		{Table, []string{"a", "bb"}, "a  bb\n-  --\n"},
 		{Table, nil, ""},
+		{Table, []string{"a", "b"}, "a  b\n-  -\n"},
 		{JSON, []string{"a"}, "[]\n"},
 		{NDJSON, []string{"a"}, ""},
 		{CSV, []string{"a", "b"}, "a,b\r\n"},

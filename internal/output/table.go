@@ -24,10 +24,9 @@ func writeTable(w io.Writer, columns []string, rows [][]any, maxWidth int) error
 	}
 	cells := make([][]string, len(rows)+1)
 	widths := make([]int, len(columns))
+	// A column is numeric, and aligned right, when it holds numbers and nothing else but NULLs.
 	numeric := make([]bool, len(columns))
-	for c := range columns {
-		numeric[c] = len(rows) > 0
-	}
+	other := make([]bool, len(columns))
 	fit := func(s string) string { return truncate(escapeControls(s), maxWidth) }
 	cells[0] = make([]string, len(columns))
 	for c, name := range columns {
@@ -37,10 +36,17 @@ func writeTable(w io.Writer, columns []string, rows [][]any, maxWidth int) error
 		cells[r+1] = make([]string, len(columns))
 		for c, v := range row {
 			cells[r+1][c] = fit(text(v, nullText))
-			if v != nil && !isNumber(v) {
-				numeric[c] = false
+			switch {
+			case v == nil:
+			case isNumber(v):
+				numeric[c] = true
+			default:
+				other[c] = true
 			}
 		}
+	}
+	for c := range numeric {
+		numeric[c] = numeric[c] && !other[c]
 	}
 	for _, row := range cells {
 		for c, s := range row {
