@@ -532,6 +532,16 @@ func testRefusals(t *testing.T, db *DB, tl testLake) {
 			}
 		})
 	}
+	// The whole message, as people and assistants read it.
+	for sql, want := range map[string]string{
+		"INSERT INTO vpc_flow SELECT * FROM vpc_flow": "query refused: INSERT statements are not allowed; only read-only " +
+			"queries (SELECT, WITH ... SELECT, DESCRIBE, SUMMARIZE, SHOW, EXPLAIN SELECT) can run",
+		"SELECT 1; SELECT 2": "query refused: multiple statements are not allowed, send one query at a time",
+	} {
+		if _, err := db.Query(ctx, sql); err == nil || err.Error() != want {
+			t.Errorf("Query(%q) = %v, want %q", sql, err, want)
+		}
+	}
 	// Nothing ran: no table, no file, the views are intact.
 	res, err := db.QueryTrusted(ctx, "SELECT count(*) FROM duckdb_tables() WHERE NOT internal")
 	if err != nil || res.Rows[0][0] != int64(0) {
