@@ -141,15 +141,20 @@ func scanFile[T any](ctx context.Context, l *Lake, rel string, p Partition, buf 
 		}
 		for _, rg := range pf.RowGroups() {
 			r := parquet.NewGenericRowGroupReader[T](rg)
-			for {
+			// Never ask for more rows than remain: parquet-go's reader retries every
+			// exhausted column for every extra slot, which is quadratic.
+			left := rg.NumRows()
+			for left > 0 {
 				if err := ctx.Err(); err != nil {
 					r.Close()
 					return errStop{err}
 				}
-				clear(buf)
-				n, err := r.Read(buf)
+				b := buf[:min(int64(len(buf)), left)]
+				clear(b)
+				n, err := r.Read(b)
+				left -= int64(n)
 				if n > 0 {
-					if ferr := fn(p, buf[:n]); ferr != nil {
+					if ferr := fn(p, b[:n]); ferr != nil {
 						r.Close()
 						return errStop{ferr}
 					}
@@ -160,6 +165,10 @@ func scanFile[T any](ctx context.Context, l *Lake, rel string, p Partition, buf 
 				if err != nil {
 					r.Close()
 					return err
+				}
+				if n == 0 {
+					r.Close()
+					return fmt.Errorf("row group ended %d rows early", left)
 				}
 			}
 			r.Close()

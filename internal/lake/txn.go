@@ -269,6 +269,7 @@ func (tx *Txn) Commit(ctx context.Context, ci CommitInfo) (res CommitResult, err
 			files = append(files, pubFile{tmp: r.tmp, rel: joinRel(r.partRel, id+"-"+strconv.Itoa(r.seq)+".parquet")})
 		}
 	}
+	slices.SortFunc(files, func(a, b pubFile) int { return strings.Compare(a.rel, b.rel) })
 	day := tx.started.UTC().Format("20060102")
 	for _, table := range slices.Sorted(maps.Keys(tx.dead)) {
 		d := tx.dead[table]

@@ -3,6 +3,7 @@ package lake
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -294,7 +295,7 @@ func (w *typedWriter[R]) runLane(ln *lane[R]) {
 	var pw *parquet.GenericWriter[R]
 	out, err := os.Create(ln.path)
 	if err == nil {
-		pw = parquet.NewGenericWriter[R](out, w.opts...)
+		pw = getEncoder[R](w.ts, out, w.opts)
 	}
 	for s := range ln.in {
 		if err == nil && !w.stop.Load() {
@@ -307,7 +308,9 @@ func (w *typedWriter[R]) runLane(ln *lane[R]) {
 		w.putSlab(s)
 	}
 	if err == nil && !w.stop.Load() {
-		err = protect(pw.Close)
+		if err = protect(pw.Close); err == nil {
+			w.ts.encoders.Put(pw)
+		}
 	}
 	if out != nil {
 		if cerr := out.Close(); err == nil {
@@ -339,7 +342,7 @@ func (w *typedWriter[R]) finishFile(rel string, f *openFile[R]) {
 		for i, ln := range f.lanes {
 			paths[i] = ln.path
 		}
-		if err := concatFiles[R](res.tmp, paths, w.opts); err != nil {
+		if err := concatFiles[R](w.ts, res.tmp, paths, w.opts); err != nil {
 			w.fail(fmt.Errorf("lake: write %s: %w", w.ts.name, err))
 			return
 		}
@@ -351,7 +354,7 @@ func (w *typedWriter[R]) finishFile(rel string, f *openFile[R]) {
 
 // concatFiles writes to dst the row groups of the files srcs, interleaved (the first of each,
 // then the second of each, ...) in the order the lanes received them, and removes srcs.
-func concatFiles[R any](dst string, srcs []string, opts []parquet.WriterOption) (err error) {
+func concatFiles[R any](ts *tableState, dst string, srcs []string, opts []parquet.WriterOption) (err error) {
 	out, err := os.Create(dst)
 	if err != nil {
 		return err
@@ -379,7 +382,7 @@ func concatFiles[R any](dst string, srcs []string, opts []parquet.WriterOption) 
 		groups[i] = pf.RowGroups()
 	}
 	return protect(func() error {
-		pw := parquet.NewGenericWriter[R](out, opts...)
+		pw := getEncoder[R](ts, out, opts)
 		for j := 0; ; j++ {
 			more := false
 			for _, g := range groups {
@@ -397,11 +400,21 @@ func concatFiles[R any](dst string, srcs []string, opts []parquet.WriterOption) 
 		if err := pw.Close(); err != nil {
 			return err
 		}
+		ts.encoders.Put(pw)
 		for _, src := range srcs {
 			os.Remove(src)
 		}
 		return nil
 	})
+}
+
+// getEncoder returns a Parquet writer of ts's rows writing to out, recycled when possible.
+func getEncoder[R any](ts *tableState, out io.Writer, opts []parquet.WriterOption) *parquet.GenericWriter[R] {
+	if pw, ok := ts.encoders.Get().(*parquet.GenericWriter[R]); ok {
+		pw.Reset(out)
+		return pw
+	}
+	return parquet.NewGenericWriter[R](out, opts...)
 }
 
 // putSlab gives a batch back; it never blocks (at most budget batches exist).

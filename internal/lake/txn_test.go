@@ -1,0 +1,596 @@
+package lake
+
+import (
+	"bufio"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mcpwatch/mcpwatch/internal/ocsf"
+)
+
+func TestNothingVisibleBeforeCommitAndAbortLeavesNothing(t *testing.T) {
+	l := openLake(t, WithBatchRows(64), WithRowGroupRows(128), WithFileRows(500))
+	tx := begin(t, l, "a")
+	var e ocsf.NetworkActivity
+	for i := range 2000 {
+		flow(&e, i, "111111111111", "us-east-1", day0.Add(time.Duration(i%3)*24*time.Hour))
+		if err := tx.Write(&e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tx.DeadLetter(VPCFlow, []byte("x"), 1, "bad"); err != nil {
+		t.Fatal(err)
+	}
+	// Files have been rolled and encoded by now, but only in the work area.
+	if got := visibleFiles(t, l); len(got) != 0 {
+		t.Fatalf("visible before commit: %q", got)
+	}
+	if len(treeFiles(t, filepath.Join(l.Root(), "_mcpwatch", "tmp"))) == 0 {
+		t.Fatal("no work files: the test does not exercise anything")
+	}
+	tx.Abort()
+	if got := visibleFiles(t, l); len(got) != 0 {
+		t.Errorf("visible after abort: %q", got)
+	}
+	for _, f := range treeFiles(t, filepath.Join(l.Root(), "_mcpwatch", "tmp")) {
+		if !strings.HasSuffix(f, ".lock") {
+			t.Errorf("work file left after abort: %s", f)
+		}
+	}
+	if _, ok := l.Lookup(hashOf("a")); ok {
+		t.Error("aborted input is in the manifest")
+	}
+	if err := tx.Write(&e); err == nil {
+		t.Error("Write after Abort succeeded")
+	}
+	if _, err := tx.Commit(context.Background(), CommitInfo{}); err == nil {
+		t.Error("Commit after Abort succeeded")
+	}
+	tx.Abort() // idempotent
+}
+
+func TestDuplicateCommitIsANoOp(t *testing.T) {
+	l := openLake(t)
+	h := hashOf("dup")
+	write := func(name string, n int) *Txn {
+		tx := begin(t, l, name)
+		var e ocsf.NetworkActivity
+		for i := range n {
+			flow(&e, i, "111111111111", "us-east-1", day0)
+			if err := tx.Write(&e); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := tx.DeadLetter(VPCFlow, []byte("junk "+name), 7, "bad"); err != nil {
+			t.Fatal(err)
+		}
+		return tx
+	}
+	first := commit(t, write("one.log", 10), h)
+	before := visibleFiles(t, l)
+	second := commit(t, write("copy-of-one.log", 10), strings.ToUpper(h))
+	if !second.Duplicate || len(second.Files) != 0 || len(second.DeadLetters) != 0 || second.Rows != nil {
+		t.Errorf("second commit = %+v, want a bare duplicate", second)
+	}
+	if second.Entry.Name != "one.log" || second.Entry.Hash != h || !equalStrings(second.Entry.Files, first.Entry.Files) {
+		t.Errorf("duplicate reports entry %+v, want the first commit's", second.Entry)
+	}
+	if after := visibleFiles(t, l); !equalStrings(before, after) {
+		t.Errorf("files changed by a duplicate:\n%q\n%q", before, after)
+	}
+	if n := len(scanAll[ocsf.NetworkActivity](t, l, VPCFlow)); n != 10 {
+		t.Errorf("%d rows, want 10", n)
+	}
+	if n := manifestLines(t, l); n != 1 {
+		t.Errorf("manifest has %d lines, want 1", n)
+	}
+	// Run commits (no hash) are never duplicates.
+	commit(t, write("run", 1), "")
+	commit(t, write("run", 1), "")
+	if n := len(scanAll[ocsf.NetworkActivity](t, l, VPCFlow)); n != 12 {
+		t.Errorf("%d rows after two runs, want 12", n)
+	}
+}
+
+func TestCommitRejectsBadHash(t *testing.T) {
+	l := openLake(t)
+	for _, h := range []string{"abc", strings.Repeat("g", 64), hashOf("x")[:63]} {
+		tx := begin(t, l, "x")
+		var e ocsf.NetworkActivity
+		flow(&e, 1, "1", "r", day0)
+		if err := tx.Write(&e); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.Commit(context.Background(), CommitInfo{ContentHash: h}); err == nil {
+			t.Errorf("hash %q accepted", h)
+		}
+	}
+	if got := visibleFiles(t, l); len(got) != 0 {
+		t.Errorf("files after rejected commits: %q", got)
+	}
+}
+
+func TestLookupFile(t *testing.T) {
+	dir := t.TempDir()
+	l, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mtime := time.Date(2024, 5, 1, 12, 0, 0, 123456789, time.FixedZone("x", 3600))
+	tx, err := l.Begin(context.Background(), InputInfo{Name: "/logs/a.log.gz", Size: 1234, ModTime: mtime})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var e ocsf.NetworkActivity
+	flow(&e, 1, "1", "r", day0)
+	if err := tx.Write(&e); err != nil {
+		t.Fatal(err)
+	}
+	h := hashOf("a")
+	res, err := tx.Commit(context.Background(), CommitInfo{ContentHash: h, Counts: Counts{Read: 2, Events: 1, Skipped: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := func(l *Lake) {
+		t.Helper()
+		tests := []struct {
+			name  string
+			size  int64
+			mtime time.Time
+			want  bool
+		}{
+			{"/logs/a.log.gz", 1234, mtime, true},
+			{"/logs/a.log.gz", 1234, mtime.UTC(), true}, // same instant
+			{"/logs/a.log.gz", 1235, mtime, false},
+			{"/logs/a.log.gz", 1234, mtime.Add(time.Nanosecond), false},
+			{"/logs/b.log.gz", 1234, mtime, false},
+		}
+		for _, tt := range tests {
+			got, ok := l.LookupFile(tt.name, tt.size, tt.mtime)
+			if ok != tt.want || (ok && got.Hash != h) {
+				t.Errorf("LookupFile(%s, %d, %v) = %v, %v", tt.name, tt.size, tt.mtime, got.Hash, ok)
+			}
+		}
+		got, ok := l.Lookup(h)
+		if !ok || got.Counts != (Counts{Read: 2, Events: 1, Skipped: 1}) || got.Rows[VPCFlow] != 1 ||
+			!equalStrings(got.Files, res.Entry.Files) || got.CommittedAt.IsZero() {
+			t.Errorf("Lookup = %+v, %v", got, ok)
+		}
+		if _, ok := l.Lookup(hashOf("b")); ok {
+			t.Error("Lookup of an unknown hash succeeded")
+		}
+		if _, ok := l.Lookup(""); ok {
+			t.Error("Lookup of the empty hash succeeded")
+		}
+	}
+	check(l)
+	l.Close()
+	l2, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l2.Close()
+	check(l2)
+}
+
+func TestLookupSeesOtherProcessesCommits(t *testing.T) {
+	dir := t.TempDir()
+	a, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	tx := begin(t, a, "x")
+	commit(t, tx, hashOf("x"))
+	if _, ok := b.Lookup(hashOf("x")); !ok {
+		t.Error("a second Lake on the same directory does not see the commit")
+	}
+	// And b's commit of the same input is a duplicate.
+	tx = begin(t, b, "x")
+	if res := commit(t, tx, hashOf("x")); !res.Duplicate {
+		t.Error("commit through the second Lake is not a duplicate")
+	}
+}
+
+func TestDeadLetters(t *testing.T) {
+	ingest := time.Date(2024, 6, 2, 23, 59, 0, 0, time.UTC)
+	l := openLake(t, WithClock(func() time.Time { return ingest }))
+	tx := begin(t, l, "s3://b/k.log")
+	raw := []byte("2 123 eni-1 bad line")
+	if err := tx.DeadLetter(VPCFlow, raw, 3, "field 5: not a port"); err != nil {
+		t.Fatal(err)
+	}
+	copy(raw, "XXXXXXXX") // the caller reuses its buffer
+	binary := []byte{0xff, 0xfe, 'a', 0}
+	if err := tx.DeadLetter(VPCFlow, binary, 9, "not UTF-8"); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.DeadLetter(CloudTrailMgmt, []byte(`{"eventName":`), 1, "unexpected end of JSON"); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.DeadLetter("../x", nil, 1, "r"); err == nil {
+		t.Error("dead letter for table ../x accepted")
+	}
+	h := hashOf("dl")
+	res := commit(t, tx, h)
+	if len(res.DeadLetters) != 2 || len(res.Files) != 0 {
+		t.Fatalf("result = %+v", res)
+	}
+	want := filepath.Join(l.Root(), "_deadletter", VPCFlow, "eventDay=20240602", h[:16]+".ndjson")
+	if res.DeadLetters[1] != want {
+		t.Errorf("dead letters at %q, want %q", res.DeadLetters[1], want)
+	}
+	recs := readDeadLetters(t, want)
+	if len(recs) != 2 {
+		t.Fatalf("%d records", len(recs))
+	}
+	if r := recs[0]; r["input"] != "s3://b/k.log" || r["pos"] != float64(3) || r["reason"] != "field 5: not a port" ||
+		r["raw"] != "2 123 eni-1 bad line" || r["raw_base64"] != nil || r["ingested_at"] != "2024-06-02T23:59:00Z" {
+		t.Errorf("record 0 = %v", r)
+	}
+	if r := recs[1]; r["raw"] != nil || r["raw_base64"] != base64.StdEncoding.EncodeToString(binary) || r["pos"] != float64(9) {
+		t.Errorf("record 1 = %v", r)
+	}
+	ct := readDeadLetters(t, res.DeadLetters[0])
+	if len(ct) != 1 || ct[0]["raw"] != `{"eventName":` {
+		t.Errorf("CLOUD_TRAIL_MGMT dead letters = %v", ct)
+	}
+	if e, _ := l.Lookup(h); len(e.DeadLetters) != 2 || !strings.HasPrefix(e.DeadLetters[0], "_deadletter/CLOUD_TRAIL_MGMT/eventDay=20240602/") {
+		t.Errorf("manifest dead letters = %q", e.DeadLetters)
+	}
+}
+
+func readDeadLetters(t *testing.T, path string) []map[string]any {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []map[string]any
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var m map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+			t.Fatalf("%s: %v", sc.Text(), err)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+func TestConcurrentTransactions(t *testing.T) {
+	l := openLake(t, WithBatchRows(50), WithParallelism(2))
+	const inputs, rows = 8, 300
+	var wg sync.WaitGroup
+	errs := make(chan error, inputs*2)
+	dups := make(chan bool, inputs*2)
+	for k := range inputs * 2 {
+		wg.Go(func() {
+			// Inputs k and k+inputs have the same content: one of them must be a duplicate.
+			in := k % inputs
+			tx, err := l.Begin(context.Background(), InputInfo{Name: fmt.Sprint("in", k)})
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer tx.Abort()
+			var e ocsf.NetworkActivity
+			for i := range rows {
+				flow(&e, in*rows+i, fmt.Sprint(100000000000+in%3), "us-east-1", day0.Add(time.Duration(i%2)*24*time.Hour))
+				if err := tx.Write(&e); err != nil {
+					errs <- err
+					return
+				}
+			}
+			res, err := tx.Commit(context.Background(), CommitInfo{ContentHash: hashOf(fmt.Sprint("input", in))})
+			if err != nil {
+				errs <- err
+				return
+			}
+			dups <- res.Duplicate
+		})
+	}
+	wg.Wait()
+	close(errs)
+	close(dups)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	n := 0
+	for d := range dups {
+		if d {
+			n++
+		}
+	}
+	if n != inputs {
+		t.Errorf("%d duplicates, want %d", n, inputs)
+	}
+	got := scanAll[ocsf.NetworkActivity](t, l, VPCFlow)
+	if len(got) != inputs*rows {
+		t.Errorf("%d rows, want %d", len(got), inputs*rows)
+	}
+	seen := map[string]bool{}
+	for _, r := range got {
+		if seen[r.Message] {
+			t.Fatalf("row %q stored twice", r.Message)
+		}
+		seen[r.Message] = true
+	}
+	if m := manifestLines(t, l); m != inputs {
+		t.Errorf("manifest has %d lines, want %d", m, inputs)
+	}
+}
+
+func TestLRUClosedWritersYieldAllRows(t *testing.T) {
+	l := openLake(t, WithMaxOpenFiles(2), WithBatchRows(16), WithRowGroupRows(40), WithParallelism(2))
+	tx := begin(t, l, "lru")
+	var e ocsf.NetworkActivity
+	const n = 1000
+	for i := range n {
+		// Runs of 25 events per account over 5 accounts: every switch past two open files
+		// closes one.
+		flow(&e, i, fmt.Sprint(100000000000+(i/25)%5), "us-east-1", day0)
+		if err := tx.Write(&e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res := commit(t, tx, hashOf("lru"))
+	perPart := map[string]int{}
+	for _, f := range res.Entry.Files {
+		perPart[filepath.Dir(f)]++
+	}
+	if len(perPart) != 5 {
+		t.Fatalf("files in %d partitions, want 5", len(perPart))
+	}
+	for dir, k := range perPart {
+		if k < 2 {
+			t.Errorf("partition %s has %d files: the LRU never closed it", dir, k)
+		}
+	}
+	var total int64
+	for _, f := range res.Files {
+		pf := readParquet(t, f)
+		total += pf.NumRows()
+	}
+	if total != n {
+		t.Errorf("files hold %d rows, want %d", total, n)
+	}
+	got := scanAll[ocsf.NetworkActivity](t, l, VPCFlow)
+	if w, g := jsonLines(t, generated(n, func(e *ocsf.NetworkActivity, i int) {
+		flow(e, i, fmt.Sprint(100000000000+(i/25)%5), "us-east-1", day0)
+	})), jsonLines(t, got); !equalStrings(w, g) {
+		t.Errorf("rows differ: %d read, %d written", len(g), len(w))
+	}
+}
+
+func TestFileRollAndLanes(t *testing.T) {
+	l := openLake(t, WithBatchRows(100), WithRowGroupRows(250), WithFileRows(1000), WithParallelism(3))
+	tx := begin(t, l, "roll")
+	var e ocsf.NetworkActivity
+	const n = 2550
+	for i := range n {
+		flow(&e, i, "111111111111", "us-east-1", day0)
+		if err := tx.Write(&e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h := hashOf("roll")
+	res := commit(t, tx, h)
+	if len(res.Files) != 3 {
+		t.Fatalf("%d files, want 3: %q", len(res.Files), res.Files)
+	}
+	wantRows := []int64{1000, 1000, 550}
+	for i, f := range res.Files {
+		if !strings.HasSuffix(f, fmt.Sprintf("/%s-%d.parquet", h[:16], i)) {
+			t.Errorf("file %d is %s", i, f)
+		}
+		pf := readParquet(t, f)
+		if pf.NumRows() != wantRows[i] {
+			t.Errorf("file %d has %d rows, want %d", i, pf.NumRows(), wantRows[i])
+		}
+		// Three lanes each wrote 100-row batches into row groups of at most 250 rows, which
+		// were concatenated: no row group is larger, and there are several.
+		rgs := pf.RowGroups()
+		if len(rgs) < 3 {
+			t.Errorf("file %d has %d row groups", i, len(rgs))
+		}
+		for _, rg := range rgs {
+			if rg.NumRows() > 250 {
+				t.Errorf("file %d has a row group of %d rows", i, rg.NumRows())
+			}
+		}
+		for k, v := range map[string]string{MetaWriter: "mcpwatch", MetaOCSFVersion: "1.1.0", MetaTable: VPCFlow,
+			MetaSourceVersion: "2.0", MetaInputHash: h, MetaInputName: "roll"} {
+			if got, ok := pf.Lookup(k); !ok || got != v {
+				t.Errorf("file %d: metadata %s = %q, want %q", i, k, got, v)
+			}
+		}
+		if cb := pf.Metadata().CreatedBy; !strings.HasPrefix(cb, "mcpwatch") {
+			t.Errorf("created_by = %q", cb)
+		}
+	}
+	if got := scanAll[ocsf.NetworkActivity](t, l, VPCFlow); len(got) != n {
+		t.Errorf("%d rows read, want %d", len(got), n)
+	}
+	// Only the committed files remain: the lanes' files were removed after concatenation.
+	if got := visibleFiles(t, l); len(got) != 3 {
+		t.Errorf("visible files: %q", got)
+	}
+}
+
+func TestWriteErrors(t *testing.T) {
+	l := openLake(t, WithTables(TableOf[ocsf.NetworkActivity](VPCFlow, SourceVersion)))
+	tx := begin(t, l, "x")
+	if err := tx.Write(nil); !errors.Is(err, errNilEvent) {
+		t.Errorf("Write(nil) = %v", err)
+	}
+	if err := tx.Write((*ocsf.NetworkActivity)(nil)); !errors.Is(err, errNilEvent) {
+		t.Errorf("Write(typed nil) = %v", err)
+	}
+	if err := tx.Write(dnsEvent(1, "1", "r", day0)); err == nil {
+		t.Error("Write of an event without a table succeeded")
+	}
+	var e ocsf.NetworkActivity
+	flow(&e, 1, "1", "r", day0)
+	if err := tx.Write(&e); err != nil {
+		t.Errorf("Write after errors: %v", err)
+	}
+	if res := commit(t, tx, hashOf("x")); res.Rows[VPCFlow] != 1 {
+		t.Errorf("rows = %v", res.Rows)
+	}
+	err := Scan(context.Background(), l, VPCFlow, nil, func(Partition, []ocsf.DNSActivity) error { return nil })
+	if err == nil {
+		t.Error("Scan with the wrong row type succeeded")
+	}
+	if err := Scan(context.Background(), l, Route53, nil, func(Partition, []ocsf.DNSActivity) error { return nil }); err == nil {
+		t.Error("Scan of a table the lake does not have succeeded")
+	}
+	stop := errors.New("stop")
+	err = Scan(context.Background(), l, VPCFlow, nil, func(Partition, []ocsf.NetworkActivity) error { return stop })
+	if err != stop {
+		t.Errorf("Scan returned %v, want the callback's error", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := Scan(ctx, l, VPCFlow, nil, func(Partition, []ocsf.NetworkActivity) error { return nil }); !errors.Is(err, context.Canceled) {
+		t.Errorf("Scan with a cancelled context = %v", err)
+	}
+}
+
+func TestOpenRejectsBadTables(t *testing.T) {
+	tests := []struct {
+		name   string
+		tables []Table
+	}{
+		{"zero", []Table{{}}},
+		{"bad name", []Table{TableOf[ocsf.NetworkActivity]("../X", "2.0")}},
+		{"bad version", []Table{TableOf[ocsf.NetworkActivity]("X", "..")}},
+		{"same name", []Table{TableOf[ocsf.NetworkActivity]("X", "2.0"), TableOf[ocsf.DNSActivity]("X", "2.0")}},
+		{"same type", []Table{TableOf[ocsf.NetworkActivity]("X", "2.0"), TableOf[ocsf.NetworkActivity]("Y", "2.0")}},
+		{"union without types", []Table{UnionTable("U", "2.0", func(*ocsf.APIActivity, ocsf.Event) bool { return true })}},
+	}
+	for _, tt := range tests {
+		if l, err := Open(t.TempDir(), WithTables(tt.tables...)); err == nil {
+			l.Close()
+			t.Errorf("%s: Open succeeded", tt.name)
+		}
+	}
+	if _, err := Open(t.TempDir(), WithBatchRows(0)); err == nil {
+		t.Error("Open with zero batch rows succeeded")
+	}
+}
+
+// cloudTrailRow is a union row of the kind CLOUD_TRAIL_MGMT will hold.
+type cloudTrailRow struct {
+	ocsf.Base
+	API   ocsf.API   `parquet:"api,optional"`
+	Actor ocsf.Actor `parquet:"actor,optional"`
+	User  ocsf.User  `parquet:"user,optional"`
+}
+
+func TestUnionTable(t *testing.T) {
+	union := UnionTable(CloudTrailMgmt, SourceVersion, func(dst *cloudTrailRow, ev ocsf.Event) bool {
+		switch e := ev.(type) {
+		case *ocsf.APIActivity:
+			*dst = cloudTrailRow{Base: e.Base, API: e.API, Actor: e.Actor}
+		case *ocsf.Authentication:
+			*dst = cloudTrailRow{Base: e.Base, Actor: e.Actor, User: e.User}
+		default:
+			return false
+		}
+		return true
+	}, (*ocsf.APIActivity)(nil), (*ocsf.Authentication)(nil))
+	l := openLake(t, WithTables(append(DefaultTables(), union)...))
+	tx := begin(t, l, "ct")
+	for i := range 10 {
+		a := &ocsf.APIActivity{API: ocsf.API{Operation: fmt.Sprint("Op", i)}}
+		a.Classify(ocsf.ClassAPIActivity, 2)
+		a.SetTime(day0)
+		a.Cloud = ocsf.Cloud{Provider: "AWS", Region: "us-east-1", Account: ocsf.Account{UID: "1"}}
+		au := &ocsf.Authentication{User: ocsf.User{Name: fmt.Sprint("u", i)}}
+		au.Classify(ocsf.ClassAuthentication, 1)
+		au.SetTime(day0)
+		au.Cloud = a.Cloud
+		if err := tx.Write(a); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Write(au); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tx.Write((*ocsf.APIActivity)(nil)); err == nil {
+		t.Error("typed nil accepted by the union table")
+	}
+	commit(t, tx, hashOf("ct"))
+	rows := scanAll[cloudTrailRow](t, l, CloudTrailMgmt)
+	var api, auth int
+	for _, r := range rows {
+		switch r.ClassUID {
+		case ocsf.ClassAPIActivity:
+			if strings.HasPrefix(r.API.Operation, "Op") {
+				api++
+			}
+		case ocsf.ClassAuthentication:
+			if strings.HasPrefix(r.User.Name, "u") {
+				auth++
+			}
+		}
+	}
+	if api != 10 || auth != 10 {
+		t.Errorf("read %d API and %d authentication rows, want 10 each", api, auth)
+	}
+}
+
+func TestTxnContextCancel(t *testing.T) {
+	l := openLake(t, WithBatchRows(1), WithParallelism(1), WithMaxOpenFiles(1))
+	ctx, cancel := context.WithCancel(context.Background())
+	tx, err := l.Begin(ctx, InputInfo{Name: "c"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Abort()
+	cancel()
+	var e ocsf.NetworkActivity
+	var werr error
+	// With one-row batches and a budget of a few batches, the writer soon has to wait for
+	// its encoder, and then sees the cancellation.
+	for i := 0; i < 100000 && werr == nil; i++ {
+		flow(&e, i, "1", "r", day0)
+		werr = tx.Write(&e)
+	}
+	if !errors.Is(werr, context.Canceled) {
+		t.Errorf("Write with a cancelled context = %v", werr)
+	}
+}
+
+func generated(n int, fill func(*ocsf.NetworkActivity, int)) []ocsf.NetworkActivity {
+	out := make([]ocsf.NetworkActivity, n)
+	for i := range out {
+		fill(&out[i], i)
+	}
+	return out
+}
+
+func manifestLines(t *testing.T, l *Lake) int {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(l.Root(), "_mcpwatch", "manifest.ndjson"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Count(string(b), "\n")
+}
