@@ -1,9 +1,11 @@
 package schema
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -69,4 +71,75 @@ func FuzzValidateStream(f *testing.F) {
 			_ = s.Validate(event)
 		}
 	})
+}
+
+// FuzzValidate puts a fuzzed JSON value at a fuzzed path of a valid event of each class, so
+// that every attribute meets values of every shape. Validate must not panic and must report
+// sorted, well-formed errors.
+func FuzzValidate(f *testing.F) {
+	events := validEvents()
+	names := sortedKeys(events)
+	for i := range names {
+		f.Add(uint8(i), "src_endpoint.port", []byte(`"443"`))
+		f.Add(uint8(i), "observables.0.type_id", []byte(`11`))
+		f.Add(uint8(i), "metadata.profiles", []byte(`["cloud", 7, null]`))
+		f.Add(uint8(i), "class_uid", []byte(`3003`))
+		f.Add(uint8(i), "actor.user", []byte(`{"groups": [{"name": {}}], "account": []}`))
+		f.Add(uint8(i), "answers.0.flag_ids", []byte(`[1, "x", 99, 1e400]`))
+	}
+	s, err := Default()
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, class uint8, path string, value []byte) {
+		v, err := decodeValue(value)
+		if err != nil {
+			return
+		}
+		m := toMap(t, events[names[int(class)%len(names)]])
+		// Walk the path ("a.0.b": index 0 of array a), creating objects on the way.
+		var cur any = m
+		parts := strings.Split(path, ".")
+		for i, p := range parts {
+			last := i == len(parts)-1
+			switch c := cur.(type) {
+			case map[string]any:
+				if last {
+					c[p] = v
+				} else if _, ok := c[p]; !ok {
+					c[p] = map[string]any{}
+				}
+				cur = c[p]
+			case []any:
+				n, err := strconv.Atoi(p)
+				if err != nil || n < 0 || n >= len(c) {
+					return
+				}
+				if last {
+					c[n] = v
+				}
+				cur = c[n]
+			default:
+				return
+			}
+		}
+		errs := s.Validate(m)
+		for i, e := range errs {
+			if e.Kind == 0 || e.Kind == KindSyntax || e.Msg == "" {
+				t.Fatalf("bad error %+v", e)
+			}
+			if i > 0 && comparePaths(errs[i-1].Path, e.Path) > 0 {
+				t.Fatalf("errors not sorted: %q before %q", errs[i-1].Path, e.Path)
+			}
+		}
+	})
+}
+
+// decodeValue decodes one JSON value, numbers as json.Number.
+func decodeValue(b []byte) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var v any
+	err := dec.Decode(&v)
+	return v, err
 }
