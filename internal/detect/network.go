@@ -1,0 +1,59 @@
+package detect
+
+import (
+	"net/netip"
+
+	"github.com/mcpwatch/mcpwatch/internal/intel"
+)
+
+// DefaultCandidatePorts returns the TCP ports the MCP-port rule watches by default: the usual
+// development HTTP ports MCP servers are started on (8080, 3000, 5000, 8000, 9000) and the
+// MCP Inspector's UI and proxy ports (6274, 6277).
+func DefaultCandidatePorts() []uint16 { return []uint16{8080, 3000, 5000, 8000, 9000, 6274, 6277} }
+
+// ephemeralMin is the lowest port a client side is assumed to use: below it are well-known
+// service ports, so a flow between a candidate port and a port under 1024 is a client on the
+// candidate port talking to a well-known service, not an MCP server.
+const ephemeralMin = 1024
+
+// portSet is a set of ports as a bitset.
+type portSet [65536 / 64]uint64
+
+func (s *portSet) add(p uint16)        { s[p>>6] |= 1 << (p & 63) }
+func (s *portSet) has(p uint16) bool   { return s[p>>6]&(1<<(p&63)) != 0 }
+func (s *portSet) hasInt(p int32) bool { return p >= 0 && p <= 65535 && s.has(uint16(p)) }
+func portOf(p *int32) int32            { return derefOr(p, -1) }
+func derefOr(p *int32, def int32) int32 {
+	if p == nil {
+		return def
+	}
+	return *p
+}
+
+// classifier tells internal addresses from external ones.
+type classifier struct {
+	extra *intel.Set // configured extra internal blocks; nil when none
+}
+
+// internal reports whether a is internal: RFC 1918 (10/8, 172.16/12, 192.168/16), RFC 6598
+// shared address space (100.64/10), loopback (127/8, ::1), link-local (169.254/16, fe80::/10),
+// IPv6 unique local addresses (fc00::/7), or one of the extra blocks. a must be unmapped.
+func (c classifier) internal(a netip.Addr) bool {
+	if a.Is4() {
+		b := a.As4()
+		switch {
+		case b[0] == 10, b[0] == 127,
+			b[0] == 172 && b[1]&0xf0 == 16,
+			b[0] == 192 && b[1] == 168,
+			b[0] == 100 && b[1]&0xc0 == 64,
+			b[0] == 169 && b[1] == 254:
+			return true
+		}
+	} else {
+		b := a.As16()
+		if b[0]&0xfe == 0xfc || b[0] == 0xfe && b[1]&0xc0 == 0x80 || a == netip.IPv6Loopback() {
+			return true
+		}
+	}
+	return c.extra != nil && c.extra.Contains(a)
+}
