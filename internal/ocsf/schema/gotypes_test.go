@@ -327,6 +327,24 @@ func TestBrokenEvents(t *testing.T) {
 	}
 }
 
+// TestValidateCyclicMap checks that a map that contains itself, which Go can build but JSON
+// cannot, is an error rather than a stack overflow.
+func TestValidateCyclicMap(t *testing.T) {
+	m := toMap(t, validEvents()["InventoryInfo"])
+	proc := m["actor"].(map[string]any)["process"].(map[string]any)
+	proc["parent_process"] = proc
+	errs := mustDefault(t).Validate(m)
+	if len(errs) == 0 {
+		t.Fatal("no error")
+	}
+	for _, e := range errs {
+		if e.Kind != KindValue || !strings.HasPrefix(e.Path, "actor.process.parent_process.parent_process") ||
+			!strings.Contains(e.Msg, "nested more than 256 deep") {
+			t.Errorf("error %v [%s], want a nesting error", e.Msg, e.Kind)
+		}
+	}
+}
+
 func TestValidateReturnsErrors(t *testing.T) {
 	event := validEvents()["NetworkActivity"].(*ocsf.NetworkActivity)
 	bad := *event

@@ -304,12 +304,20 @@ func (v *validator) value(a *attribute, val any) {
 	}
 }
 
+// maxDepth bounds the nesting of objects Validate follows, so that a map that contains itself
+// (which JSON cannot make, but Go can) is an error instead of a stack overflow.
+const maxDepth = 256
+
 // one validates a single value (an array element for an array attribute).
 func (v *validator) one(a *attribute, val any) {
 	if a.object != nil {
 		m, ok := val.(map[string]any)
 		if !ok {
 			v.add(KindType, "", "expected object (%s), got %s", a.object.name, describe(val))
+			return
+		}
+		if len(v.path) > maxDepth {
+			v.add(KindValue, "", "objects nested more than %d deep", maxDepth)
 			return
 		}
 		v.object(&a.object.def, m)
