@@ -41,7 +41,9 @@ func BenchmarkEncodeOptions(b *testing.B) {
 	}
 	cfg := defaultConfig()
 	base := cfg.writerOptions()
-	with := func(o ...parquet.WriterOption) []parquet.WriterOption { return append(append([]parquet.WriterOption{}, base...), o...) }
+	with := func(o ...parquet.WriterOption) []parquet.WriterOption {
+		return append(append([]parquet.WriterOption{}, base...), o...)
+	}
 	var dict []parquet.WriterOption
 	for _, c := range lowCardinality {
 		dict = append(dict, parquet.StructTag(reflect.StructTag(`parquet:"`+c.tag+`,dict"`), c.path...).(parquet.WriterOption))
