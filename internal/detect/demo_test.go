@@ -16,6 +16,7 @@ import (
 	"github.com/mcpwatch/mcpwatch/internal/finding"
 	"github.com/mcpwatch/mcpwatch/internal/intel"
 	"github.com/mcpwatch/mcpwatch/internal/ocsf"
+	"github.com/mcpwatch/mcpwatch/internal/ocsf/schema"
 	"github.com/mcpwatch/mcpwatch/internal/source"
 	"github.com/mcpwatch/mcpwatch/internal/source/vpcflow"
 )
@@ -109,7 +110,8 @@ func touchesReserved(f ocsf.DetectionFinding) bool {
 
 // TestDemoScenarios runs the flow rules over the demo's generated day of flow logs: every
 // shadow-MCP scenario is found with the severity it deserves, the threat-intel and
-// exfiltration rules fire on nothing but the scenarios, and every finding is valid ASFF.
+// exfiltration rules fire on nothing but the scenarios, and every finding is valid OCSF and
+// valid ASFF.
 func TestDemoScenarios(t *testing.T) {
 	if testing.Short() {
 		t.Skip("generates and reads 50,000 flow-log records")
@@ -150,6 +152,9 @@ func TestDemoScenarios(t *testing.T) {
 		}
 		if _, err := finding.ToASFF(f, finding.ASFFOptions{}); err != nil {
 			t.Errorf("ToASFF: %v", err)
+		}
+		if err := schema.Validate(&f); err != nil {
+			t.Errorf("OCSF: %s: %v", f.FindingInfo.Title, err)
 		}
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/mcpwatch/mcpwatch/internal/finding"
 	"github.com/mcpwatch/mcpwatch/internal/intel"
 	"github.com/mcpwatch/mcpwatch/internal/ocsf"
+	"github.com/mcpwatch/mcpwatch/internal/ocsf/schema"
 )
 
 const acct = "111111111111"
@@ -671,4 +672,33 @@ func FuzzObserve(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestFindingsValidateOCSF validates the findings of every rule, and a merged version of
+// them, against the OCSF 1.1.0 schema.
+func TestFindingsValidateOCSF(t *testing.T) {
+	big := int64(30 << 20)
+	flows := slices.Concat(
+		conn("10.0.0.5", "192.0.2.200", 8080, big, 3000, 1, "i-app"),
+		conn("10.0.0.5", "192.0.2.200", 8080, big, 3000, 5, "i-app"),
+		[]fl{{src: "192.0.2.44", sp: 55000, dst: "10.0.0.7", dp: 22, rejected: true, ingress: true}},
+		conn("fd00:10::5", "2001:db8:dead::10", 443, 30000, 8000, 13, "i-v6"),
+		conn("10.0.0.8", "203.0.113.45", 8000, big, 1, 20, ""),
+		conn("10.0.0.8", "203.0.113.45", 8000, big, 1, 21, ""),
+	)
+	fs, _ := run(t, Config{Intel: mustIntel(t, intelText), ProductVersion: "1.0.0"}, flows)
+	rules := map[string]bool{}
+	for _, f := range fs {
+		rules[f.FindingInfo.Analytic.UID] = true
+		if err := schema.Validate(&f); err != nil {
+			t.Errorf("%s: %v", f.FindingInfo.Title, err)
+		}
+		merged := finding.MergeAt(f, f, now.Add(time.Hour))
+		if err := schema.Validate(&merged); err != nil {
+			t.Errorf("merged %s: %v", f.FindingInfo.Title, err)
+		}
+	}
+	if len(rules) != 3 || len(fs) < 6 {
+		t.Errorf("%d findings of rules %v", len(fs), rules)
+	}
 }

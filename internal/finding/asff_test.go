@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mcpwatch/mcpwatch/internal/ocsf"
+	"github.com/mcpwatch/mcpwatch/internal/ocsf/schema"
 )
 
 // sharedData is the project's reference data directory: ../shared/data next to the module root.
@@ -372,5 +373,26 @@ func TestToASFFFromMergedVersions(t *testing.T) {
 	}
 	if a.UpdatedAt != "2026-11-23T00:00:00.000Z" || a.ProductFields["mcpwatch/Count"] != "24" {
 		t.Errorf("UpdatedAt %s count %s", a.UpdatedAt, a.ProductFields["mcpwatch/Count"])
+	}
+}
+
+// TestLifecycleValidatesOCSF checks that the versions Merge makes stay valid OCSF 1.1.0
+// Detection Findings: an update, and a resolved finding reopened by new activity.
+func TestLifecycleValidatesOCSF(t *testing.T) {
+	f := sampleFinding()
+	if err := schema.Validate(&f); err != nil {
+		t.Fatalf("sample finding: %v", err)
+	}
+	later := sampleFinding()
+	later.FindingInfo.LastSeenTime += 3600_000
+	resolved := f
+	resolved.StatusID, resolved.Status = ocsf.StatusResolved, "Resolved"
+	for name, m := range map[string]ocsf.DetectionFinding{
+		"update":   MergeAt(f, later, time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC)),
+		"reopened": MergeAt(resolved, later, time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC)),
+	} {
+		if err := schema.Validate(&m); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
 	}
 }

@@ -63,7 +63,8 @@ func version(first, last int, count int32, sev int32, evs ...ocsf.Evidence) ocsf
 	f.SetSeverity(sev)
 	f.SetTime(time.UnixMilli(ms(last)))
 	f.Metadata = ocsf.Metadata{Version: ocsf.Version, Product: ocsf.Product{Name: ProductName, VendorName: ProductName},
-		Profiles: []string{"cloud", "datetime"}, ModifiedTime: ms(last + 1)}
+		Profiles: []string{"cloud", "datetime", "security_control"}, ModifiedTime: ms(last + 1)}
+	f.ActionID, f.Action = 1, "Allowed"
 	f.Cloud = ocsf.Cloud{Provider: "AWS", Region: "us-east-1", Account: ocsf.Account{UID: "111111111111"}}
 	fi := &f.FindingInfo
 	fi.UID = "flow.threat_intel:abc"
