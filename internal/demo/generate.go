@@ -85,6 +85,7 @@ func Generate(ctx context.Context, cfg Config) (*Result, error) {
 		errs  []error
 		wg    sync.WaitGroup
 		files [][]string
+		count = make([]int, len(jobs))
 	)
 	files = make([][]string, len(jobs))
 	sem := make(chan struct{}, 2)
@@ -94,7 +95,7 @@ func Generate(ctx context.Context, cfg Config) (*Result, error) {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			fs, err := writeVPC(ctx, cfg.Dir, day, j.vpc, j.budget, rand.New(rand.NewPCG(j.seed, uint64(i))), plan)
+			fs, err := writeVPC(ctx, cfg.Dir, day, j.vpc, j.budget, rand.New(rand.NewPCG(j.seed, uint64(i))), plan, &count[i])
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
@@ -110,7 +111,9 @@ func Generate(ctx context.Context, cfg Config) (*Result, error) {
 	for _, fs := range files {
 		res.Files = append(res.Files, fs...)
 	}
-	res.Records = cfg.Records
+	for _, n := range count {
+		res.Records += n
+	}
 	return res, nil
 }
 
@@ -130,8 +133,9 @@ func splitBudget(n int, vpcs []*VPC) []int {
 	return out
 }
 
-// writeVPC writes the 24 hourly files of one VPC with exactly budget records in all.
-func writeVPC(ctx context.Context, dir string, day time.Time, vpc *VPC, budget int, rng *rand.Rand, plan scenarioPlan) ([]string, error) {
+// writeVPC writes the 24 hourly files of one VPC with budget records in all (more only when
+// the scenarios alone need more), adding the number written to *written.
+func writeVPC(ctx context.Context, dir string, day time.Time, vpc *VPC, budget int, rng *rand.Rand, plan scenarioPlan, written *int) ([]string, error) {
 	var weightSum float64
 	for _, w := range hourWeights {
 		weightSum += w
@@ -150,10 +154,9 @@ func writeVPC(ctx context.Context, dir string, day time.Time, vpc *VPC, budget i
 		if h == 23 {
 			want = left
 		}
-		want = min(want, left)
-		if len(e.recs) > want { // scenarios never push a VPC past its budget
-			e.recs = e.recs[:want]
-		}
+		// Scenario records are always kept whole; benign traffic fills the rest of the hour's
+		// budget, so only a budget smaller than the scenarios themselves exceeds the request.
+		want = max(min(want, left), len(e.recs))
 		for len(e.recs) < want {
 			t := hour.Unix() + int64(rng.IntN(3540))
 			if rng.IntN(200) == 0 {
@@ -163,7 +166,8 @@ func writeVPC(ctx context.Context, dir string, day time.Time, vpc *VPC, budget i
 			}
 		}
 		e.recs = e.recs[:want]
-		left -= want
+		left = max(left-want, 0)
+		*written += want
 		slices.SortStableFunc(e.recs, func(a, b record) int { return int(a.start - b.start) })
 		name, err := writeFile(dir, hour, vpc, e.recs)
 		if err != nil {

@@ -2,42 +2,165 @@ package demo
 
 import (
 	"bufio"
+	"bytes"
 	"compress/gzip"
 	"context"
+	"net/netip"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 )
 
-func TestGenerateQuick(t *testing.T) {
-	dir := t.TempDir()
-	res, err := Generate(context.Background(), Config{Dir: dir, Records: 100000, Seed: 1, Day: time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := 0
-	for _, f := range res.Files {
-		fh, _ := os.Open(f)
-		zr, err := gzip.NewReader(fh)
+var testDay = time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)
+
+// readAll returns the header and records of every generated file.
+func readAll(t *testing.T, files []string) (headers []string, records [][]string) {
+	t.Helper()
+	for _, f := range files {
+		fh, err := os.Open(f)
 		if err != nil {
 			t.Fatal(err)
+		}
+		zr, err := gzip.NewReader(fh)
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
 		}
 		sc := bufio.NewScanner(zr)
 		first := true
 		for sc.Scan() {
+			fields := strings.Fields(sc.Text())
 			if first {
+				headers = append(headers, sc.Text())
 				first = false
 				continue
 			}
-			n++
-			if n < 5 || strings.Contains(sc.Text(), "203.0.113.45") && n%50 == 0 {
-				t.Log(f[len(dir):], sc.Text())
-			}
+			records = append(records, fields)
+		}
+		if err := sc.Err(); err != nil {
+			t.Fatal(err)
 		}
 		fh.Close()
 	}
-	if n != 100000 {
-		t.Fatalf("records %d", n)
+	return headers, records
+}
+
+func TestGenerateShapeAndCount(t *testing.T) {
+	dir := t.TempDir()
+	res, err := Generate(context.Background(), Config{Dir: dir, Records: 50000, Seed: 1, Day: testDay})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Records != 50000 || len(res.Files) != 4*24 {
+		t.Fatalf("records %d, files %d", res.Records, len(res.Files))
+	}
+	headers, recs := readAll(t, res.Files)
+	if len(recs) != 50000 {
+		t.Fatalf("files hold %d records", len(recs))
+	}
+	formats := map[string]bool{}
+	for _, h := range headers {
+		formats[h] = true
+	}
+	if len(formats) != 3 {
+		t.Fatalf("want the 3 record formats (default, v5, v8), got %d", len(formats))
+	}
+	for _, f := range res.Files {
+		rel, _ := filepath.Rel(dir, f)
+		parts := strings.Split(filepath.ToSlash(rel), "/")
+		if parts[0] != "AWSLogs" || parts[2] != "vpcflowlogs" || !strings.HasSuffix(f, ".log.gz") ||
+			!strings.HasPrefix(parts[len(parts)-1], parts[1]+"_vpcflowlogs_"+parts[3]+"_fl-") {
+			t.Fatalf("not an AWS delivery path: %s", rel)
+		}
+	}
+	nodata := 0
+	for _, r := range recs {
+		if len(r) < 14 {
+			t.Fatalf("short record %v", r)
+		}
+		for _, st := range r {
+			if st == "NODATA" || st == "SKIPDATA" {
+				nodata++
+			}
+		}
+	}
+	if nodata == 0 {
+		t.Fatal("no NODATA/SKIPDATA records generated")
+	}
+}
+
+func TestGenerateIsDeterministic(t *testing.T) {
+	gen := func(seed uint64) []byte {
+		dir := t.TempDir()
+		res, err := Generate(context.Background(), Config{Dir: dir, Records: 5000, Seed: seed, Day: testDay})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var all bytes.Buffer
+		for _, f := range res.Files {
+			rel, _ := filepath.Rel(dir, f)
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			all.WriteString(rel)
+			all.Write(b)
+		}
+		return all.Bytes()
+	}
+	a, b, c := gen(3), gen(3), gen(4)
+	if !bytes.Equal(a, b) {
+		t.Fatal("same seed and day gave different files")
+	}
+	if bytes.Equal(a, c) {
+		t.Fatal("different seeds gave the same files")
+	}
+}
+
+// TestBenignStaysOutOfScenarioAddresses checks benign traffic never touches the documentation
+// ranges the scenarios and the intel list use, so benign-only data cannot match them.
+func TestBenignStaysOutOfScenarioAddresses(t *testing.T) {
+	dir := t.TempDir()
+	res, err := Generate(context.Background(), Config{Dir: dir, Records: 30000, Seed: 9, Day: testDay, Benign: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Scenarios) != 0 || res.IntelFile != "" {
+		t.Fatal("benign generation injected scenarios")
+	}
+	_, recs := readAll(t, res.Files)
+	for _, r := range recs {
+		for _, f := range r {
+			if ip, err := netip.ParseAddr(f); err == nil && reservedForScenarios(ip) {
+				t.Fatalf("benign record uses reserved address %s: %v", ip, r)
+			}
+		}
+	}
+}
+
+// TestScenariosSurviveSmallBudgets keeps every scenario record even when the requested
+// size is smaller than the scenarios.
+func TestScenariosSurviveSmallBudgets(t *testing.T) {
+	dir := t.TempDir()
+	res, err := Generate(context.Background(), Config{Dir: dir, Records: 100, Seed: 1, Day: testDay})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, recs := readAll(t, res.Files)
+	if len(recs) != res.Records || res.Records < 100 {
+		t.Fatalf("reported %d records, files hold %d", res.Records, len(recs))
+	}
+	found := map[string]bool{}
+	for _, r := range recs {
+		for _, f := range r {
+			switch f {
+			case relayIP.String(), mcpSaaSIP.String(), exfilIntelIP.String(), relayV6.String():
+				found[f] = true
+			}
+		}
+	}
+	if len(found) != 4 {
+		t.Fatalf("scenario addresses present: %v", found)
 	}
 }

@@ -4,7 +4,11 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
+	"slices"
 	"strings"
+
+	"github.com/mcpwatch/mcpwatch/internal/detect"
+	"github.com/mcpwatch/mcpwatch/internal/ocsf"
 )
 
 // Scenario is one shadow-MCP situation injected into the generated traffic, with what
@@ -16,11 +20,12 @@ type Scenario struct {
 	Expect      Expectation
 }
 
-// Expectation describes the finding a scenario must produce: one finding of the rule kind that
-// carries every listed observable value (IPs, ports) with at least the given severity.
+// Expectation describes the finding a scenario must produce: one finding of the rule, in the
+// account, that carries every listed observable value (IPs, ports) with at least the given
+// severity.
 type Expectation struct {
-	// Kind is the detection rule family: "threat_intel", "mcp_port" or "exfiltration".
-	Kind        string
+	// Rule is the detection rule id (analytic uid).
+	Rule        string
 	Account     string
 	Observables []string
 	MinSeverity int32
@@ -81,27 +86,27 @@ func planScenarios(env *Environment) scenarioPlan {
 		{ID: "relay-intel", Title: "Developer instance talks to a threat-intel-listed MCP relay",
 			Description: fmt.Sprintf("%s (%s) in account %s opens HTTPS connections all day to %s, listed in the threat-intel set as a shadow MCP relay.",
 				devBox.ID, devBox.IP, dev.ID, relayIP),
-			Expect: Expectation{Kind: "threat_intel", Account: dev.ID, Observables: []string{devBox.IP.String(), relayIP.String()}, MinSeverity: 4}},
+			Expect: Expectation{Rule: detect.RuleThreatIntel, Account: dev.ID, Observables: []string{devBox.IP.String(), relayIP.String()}, MinSeverity: 4}},
 		{ID: "exfil-mcp-port", Title: "ETL worker uploads 1.2 GB to an unsanctioned remote MCP server",
 			Description: fmt.Sprintf("%s (%s) in account %s sends about 1.2 GB in an hour to %s:8000, a remote MCP server nobody sanctioned.",
 				etl.ID, etl.IP, data.ID, mcpSaaSIP),
-			Expect: Expectation{Kind: "exfiltration", Account: data.ID, Observables: []string{etl.IP.String(), mcpSaaSIP.String()}, MinSeverity: 3}},
+			Expect: Expectation{Rule: detect.RuleExfiltration, Account: data.ID, Observables: []string{etl.IP.String(), mcpSaaSIP.String()}, MinSeverity: 3}},
 		{ID: "exfil-intel", Title: "Application server exfiltrates to a threat-intel-listed MCP endpoint",
 			Description: fmt.Sprintf("%s (%s) in account %s sends about 300 MB to %s:8080, an MCP endpoint on the threat-intel list.",
 				app.ID, app.IP, prod.ID, exfilIntelIP),
-			Expect: Expectation{Kind: "exfiltration", Account: prod.ID, Observables: []string{app.IP.String(), exfilIntelIP.String()}, MinSeverity: 5}},
+			Expect: Expectation{Rule: detect.RuleExfiltration, Account: prod.ID, Observables: []string{app.IP.String(), exfilIntelIP.String()}, MinSeverity: 5}},
 		{ID: "exposed-inspector", Title: "MCP Inspector exposed to the internet",
 			Description: fmt.Sprintf("%s (%s) in account %s accepts connections from the internet on 6274 and 6277, the MCP Inspector's ports.",
 				inspectorBox.ID, inspectorBox.IP, dev.ID),
-			Expect: Expectation{Kind: "mcp_port", Account: dev.ID, Observables: []string{inspectorBox.IP.String(), "6277"}, MinSeverity: 2}},
+			Expect: Expectation{Rule: detect.RuleMCPPort, Account: dev.ID, Observables: []string{inspectorBox.IP.String(), "6277"}, MinSeverity: 2}},
 		{ID: "internal-mcp-server", Title: "Internal shadow MCP server used by many hosts",
 			Description: fmt.Sprintf("%s (%s) in account %s serves Streamable HTTP on :8000 to a dozen internal hosts.",
 				mcpHost.ID, mcpHost.IP, prod.ID),
-			Expect: Expectation{Kind: "mcp_port", Account: prod.ID, Observables: []string{mcpHost.IP.String(), "8000"}, MinSeverity: 2}},
+			Expect: Expectation{Rule: detect.RuleMCPPort, Account: prod.ID, Observables: []string{mcpHost.IP.String(), "8000"}, MinSeverity: 2}},
 		{ID: "relay-intel-ipv6", Title: "Developer instance reaches a listed MCP relay over IPv6",
 			Description: fmt.Sprintf("%s (%s) in account %s connects over IPv6 to %s, inside a /48 on the threat-intel list.",
 				v6Box.ID, v6Box.IPv6, dev.ID, relayV6),
-			Expect: Expectation{Kind: "threat_intel", Account: dev.ID, Observables: []string{v6Box.IPv6.String(), relayV6.String()}, MinSeverity: 4}},
+			Expect: Expectation{Rule: detect.RuleThreatIntel, Account: dev.ID, Observables: []string{v6Box.IPv6.String(), relayV6.String()}, MinSeverity: 4}},
 	}
 
 	add := func(e *emitter, vpc *VPC, hour int64, rng *rand.Rand) {
@@ -183,4 +188,29 @@ func pickRole(a *Account, role Role, n int) *Instance {
 		}
 	}
 	return all[n%len(all)]
+}
+
+// Match returns the finding among fs that satisfies the scenario's expectation, if any.
+func (s Scenario) Match(fs []ocsf.DetectionFinding) (ocsf.DetectionFinding, bool) {
+	for _, f := range fs {
+		if f.FindingInfo.Analytic.UID != s.Expect.Rule || f.Account() != s.Expect.Account ||
+			f.SeverityID < s.Expect.MinSeverity {
+			continue
+		}
+		values := make([]string, len(f.Observables))
+		for i, o := range f.Observables {
+			values[i] = o.Value
+		}
+		all := true
+		for _, want := range s.Expect.Observables {
+			if !slices.Contains(values, want) {
+				all = false
+				break
+			}
+		}
+		if all {
+			return f, true
+		}
+	}
+	return ocsf.DetectionFinding{}, false
 }

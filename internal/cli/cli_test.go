@@ -1,0 +1,180 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/mcpwatch/mcpwatch/internal/finding"
+	"github.com/mcpwatch/mcpwatch/internal/ocsf"
+	"github.com/mcpwatch/mcpwatch/internal/ocsf/schema"
+)
+
+// run executes the command line and returns its exit status and output.
+func run(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = Main(context.Background(), args, strings.NewReader(stdin), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+// TestDemoEndToEnd runs the demo as a user does, then checks what the other commands say
+// about the lake it built: every scenario is found, findings are valid OCSF and ASFF, the
+// query engine sees the stored flows, and a second run adds nothing.
+func TestDemoEndToEnd(t *testing.T) {
+	dir := t.TempDir()
+	lake := filepath.Join(dir, "lake")
+	code, out, errs := run(t, "", "--lake", lake, "demo", "--records", "200000", "--seed", "5", "--day", "2026-11-21",
+		"--out", filepath.Join(dir, "in"), "--format", "json")
+	if code != 0 {
+		t.Fatalf("demo exit %d\n%s\n%s", code, out, errs)
+	}
+	var rep demoReport
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("demo --format json: %v\n%s", err, out)
+	}
+	if rep.Ingest.Read != 200000 || rep.Ingest.Stored != 200000 || !rep.Ingest.Reconciles() {
+		t.Fatalf("ingest counts %+v", rep.Ingest.Counts)
+	}
+	if len(rep.Scenarios) != 6 || rep.Missed != 0 {
+		t.Fatalf("scenarios %+v", rep.Scenarios)
+	}
+	if rep.BySeverity["Critical"] == 0 || rep.BySeverity["High"] == 0 {
+		t.Fatalf("severities %v", rep.BySeverity)
+	}
+
+	// Findings as OCSF: every one validates against the schema.
+	code, out, errs = run(t, "", "--lake", lake, "findings", "--format", "ndjson")
+	if code != 0 {
+		t.Fatalf("findings exit %d: %s", code, errs)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != rep.Findings {
+		t.Fatalf("findings printed %d, lake holds %d", len(lines), rep.Findings)
+	}
+	for _, l := range lines {
+		var f ocsf.DetectionFinding
+		if err := json.Unmarshal([]byte(l), &f); err != nil {
+			t.Fatal(err)
+		}
+		if err := schema.Validate(&f); err != nil {
+			t.Fatalf("finding %s is not valid OCSF: %v", f.FindingInfo.UID, err)
+		}
+	}
+	code, out, _ = run(t, out, "validate", "-")
+	if code != 0 || !strings.Contains(out, "invalid") || !strings.Contains(out, " 0 invalid") {
+		t.Fatalf("validate of findings: exit %d\n%s", code, out)
+	}
+
+	// Findings as ASFF: a JSON array of valid findings.
+	code, out, errs = run(t, "", "--lake", lake, "findings", "--format", "asff", "--min-severity", "medium")
+	if code != 0 {
+		t.Fatalf("findings asff exit %d: %s", code, errs)
+	}
+	var asff []finding.ASFF
+	if err := json.Unmarshal([]byte(out), &asff); err != nil {
+		t.Fatal(err)
+	}
+	if len(asff) < 4 {
+		t.Fatalf("%d ASFF findings at medium or above", len(asff))
+	}
+	for _, a := range asff {
+		if err := finding.ValidateASFF(a); err != nil {
+			t.Fatalf("ASFF %s: %v", a.Id, err)
+		}
+	}
+
+	// The query engine sees the flows and the findings.
+	code, out, errs = run(t, "", "--lake", lake, "query", "--format", "csv",
+		"SELECT count(*) AS n, count(DISTINCT accountid) AS accounts FROM vpc_flow")
+	if code != 0 || strings.ReplaceAll(strings.TrimSpace(out), "\r", "") != "n,accounts\n200000,3" {
+		t.Fatalf("query exit %d: %q %s", code, out, errs)
+	}
+	code, _, errs = run(t, "", "--lake", lake, "query", "DROP VIEW vpc_flow")
+	if code == 0 || !strings.Contains(errs, "read-only") {
+		t.Fatalf("a write statement was not refused: exit %d %s", code, errs)
+	}
+
+	// Running the demo again adds nothing: the lake recognizes every file.
+	code, out, errs = run(t, "", "--lake", lake, "demo", "--records", "200000", "--seed", "5", "--day", "2026-11-21",
+		"--out", filepath.Join(dir, "in"), "--format", "json")
+	if code != 0 {
+		t.Fatalf("second demo exit %d: %s", code, errs)
+	}
+	rep = demoReport{}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Ingest.Read != 0 || rep.Ingest.Duplicates != rep.Files || rep.Missed != 0 {
+		t.Fatalf("second run: read %d, %d duplicates of %d files, %d missed", rep.Ingest.Read, rep.Ingest.Duplicates, rep.Files, rep.Missed)
+	}
+}
+
+// TestDemoBenignOnly checks benign traffic alone yields nothing above Low.
+func TestDemoBenignOnly(t *testing.T) {
+	dir := t.TempDir()
+	code, out, errs := run(t, "", "--lake", filepath.Join(dir, "lake"), "demo", "--benign", "--records", "200000",
+		"--seed", "11", "--day", "2026-11-21", "--out", filepath.Join(dir, "in"), "--format", "json")
+	if code != 0 {
+		t.Fatalf("demo --benign exit %d\n%s\n%s", code, out, errs)
+	}
+	var rep demoReport
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Unexpected) != 0 || rep.BySeverity["Medium"]+rep.BySeverity["High"]+rep.BySeverity["Critical"] != 0 {
+		t.Fatalf("benign traffic raised %v: %v", rep.BySeverity, rep.Unexpected)
+	}
+	if rep.BySeverity["Low"] == 0 {
+		t.Fatal("benign services on candidate MCP ports should still yield Low port findings")
+	}
+}
+
+func TestIngestExitStatus(t *testing.T) {
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "garbage.bin")
+	writeFile(t, bin, "\x00\x01\x02 not a log")
+	code, out, _ := run(t, "", "--lake", filepath.Join(dir, "lake"), "ingest", bin)
+	if code != 1 || !strings.Contains(out, "matches no known format") {
+		t.Fatalf("unreadable-only input: exit %d\n%s", code, out)
+	}
+	good := filepath.Join(dir, "flows.log")
+	writeFile(t, good, "2 123456789012 eni-0a1b2c3d4e5f60718 10.0.1.5 203.0.113.9 44321 443 6 10 8400 1772323200 1772323260 ACCEPT OK\n")
+	code, out, _ = run(t, "", "--lake", filepath.Join(dir, "lake"), "ingest", "--region", "us-east-1", bin, good)
+	if code != 0 || !strings.Contains(out, "read 1 records = stored 1") {
+		t.Fatalf("one good input among bad ones: exit %d\n%s", code, out)
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"findings", "--format", "xml"}, "--format"},
+		{[]string{"findings", "--min-severity", "huge"}, "--min-severity"},
+		{[]string{"ingest", "--source", "nope", "x"}, "unknown source format"},
+		{[]string{"ingest", "--mcp-ports", "0", "x"}, "--mcp-ports"},
+		{[]string{"ingest", "--exfil-bytes", "lots", "x"}, "--exfil-bytes"},
+		{[]string{"detect", "--since", "yesterday"}, "--since"},
+		{[]string{"--log-level", "loud", "version"}, "--log-level"},
+		{[]string{"demo", "--day", "21/11/2026"}, "--day"},
+	}
+	for _, tt := range tests {
+		code, _, errs := run(t, "", append([]string{"--lake", t.TempDir()}, tt.args...)...)
+		if code == 0 || !strings.Contains(errs, tt.want) {
+			t.Errorf("%v: exit %d, stderr %q; want an error about %s", tt.args, code, errs, tt.want)
+		}
+	}
+}
+
+func writeFile(t *testing.T, path, data string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,106 @@
+package cli
+
+import (
+	"fmt"
+	"net/netip"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mcpwatch/mcpwatch/internal/detect"
+	"github.com/mcpwatch/mcpwatch/internal/intel"
+	"github.com/mcpwatch/mcpwatch/internal/version"
+)
+
+// detectFlags are the detection settings shared by ingest, detect and demo.
+type detectFlags struct {
+	intelFiles []string
+	ports      string
+	exfil      string
+	internal   []string
+}
+
+func (d *detectFlags) register(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringArrayVar(&d.intelFiles, "intel", nil, "threat-intel file: one IP or CIDR per line, # comments (GuardDuty plain-text ThreatIntelSet); repeatable")
+	f.StringVar(&d.ports, "mcp-ports", "", "candidate MCP ports, comma-separated (default 8080,3000,5000,8000,9000,6274,6277; \"none\" disables the port rule)")
+	f.StringVar(&d.exfil, "exfil-bytes", "", "outbound bytes to a flagged endpoint that make an exfiltration finding (default 50MiB; suffixes KB, MB, GB, KiB, MiB, GiB)")
+	f.StringArrayVar(&d.internal, "internal-cidr", nil, "address block to treat as internal besides RFC 1918, RFC 6598, loopback, link-local and ULA; repeatable")
+}
+
+// config builds the detection configuration, printing warnings about bad intel lines to
+// warn.
+func (d *detectFlags) config(e *env) (detect.Config, error) {
+	cfg := detect.Config{ProductVersion: version.Version}
+	var sets []*intel.Set
+	for _, name := range d.intelFiles {
+		f, err := os.Open(name)
+		if err != nil {
+			return cfg, fmt.Errorf("--intel: %w", err)
+		}
+		set, bad, err := intel.Load(name, f)
+		f.Close()
+		if err != nil {
+			return cfg, fmt.Errorf("--intel %s: %w", name, err)
+		}
+		for _, pe := range bad {
+			e.log.Warn("threat-intel line ignored", "err", pe.Error())
+		}
+		sets = append(sets, set)
+	}
+	if len(sets) > 0 {
+		cfg.Intel = intel.Merge(sets...)
+	}
+	switch d.ports {
+	case "":
+	case "none":
+		cfg.CandidatePorts = []uint16{}
+	default:
+		for _, p := range strings.Split(d.ports, ",") {
+			n, err := strconv.ParseUint(strings.TrimSpace(p), 10, 16)
+			if err != nil || n == 0 {
+				return cfg, fmt.Errorf("--mcp-ports: %q is not a port (1-65535)", p)
+			}
+			cfg.CandidatePorts = append(cfg.CandidatePorts, uint16(n))
+		}
+	}
+	if d.exfil != "" {
+		n, err := parseBytes(d.exfil)
+		if err != nil {
+			return cfg, fmt.Errorf("--exfil-bytes: %w", err)
+		}
+		cfg.ExfilThreshold = n
+	}
+	for _, c := range d.internal {
+		p, err := netip.ParsePrefix(strings.TrimSpace(c))
+		if err != nil {
+			return cfg, fmt.Errorf("--internal-cidr: %w", err)
+		}
+		cfg.InternalPrefixes = append(cfg.InternalPrefixes, p)
+	}
+	return cfg, nil
+}
+
+// parseBytes parses a byte count with an optional decimal (KB, MB, GB) or binary (KiB, MiB,
+// GiB) suffix.
+func parseBytes(s string) (int64, error) {
+	units := []struct {
+		suffix string
+		mult   int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"B", 1}}
+	t := strings.TrimSpace(s)
+	mult := int64(1)
+	for _, u := range units {
+		if strings.HasSuffix(t, u.suffix) {
+			t, mult = strings.TrimSpace(strings.TrimSuffix(t, u.suffix)), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseFloat(t, 64)
+	if err != nil || n <= 0 || n*float64(mult) > 1<<62 {
+		return 0, fmt.Errorf("%q is not a positive byte count", s)
+	}
+	return int64(n * float64(mult)), nil
+}
