@@ -218,7 +218,8 @@ func (d *FlowDetector) Observe(ev ocsf.Event, ref Ref) {
 		server = d.serverSide(sp, dp, src, dst)
 	}
 	exfil := accepted && srcIn && !dstIn && (dHit || server == sideDst)
-	if !sHit && !dHit && server == sideNone && !exfil {
+	if !sHit && !dHit && server == sideNone { // exfil implies dHit or a server
+
 		return
 	}
 

@@ -380,3 +380,25 @@ func u128Addr(x u128, is4 bool) netip.Addr {
 	}
 	return netip.AddrFrom16(b)
 }
+
+func TestParseLineReasons(t *testing.T) {
+	for line, want := range map[string]error{
+		"not an address":      ErrBadAddress,
+		"192.0.2.1 extra":     ErrTrailingText,
+		"192.0.2.0/24\tmore":  ErrTrailingText,
+		"192.0.2.0/33":        ErrBadAddress,
+		"::/0":                ErrEverything,
+		"::ffff:0.0.0.0/96":   ErrEverything,
+		"fe80::1%25eth0":      ErrZone,
+		"192.0.2.1/24 # ok":   nil,
+		"::ffff:0:0/95 # six": nil,
+	} {
+		_, perr, _ := parseLine([]byte(line))
+		switch {
+		case want == nil && perr != nil:
+			t.Errorf("%q: %v", line, perr)
+		case want != nil && (perr == nil || !errors.Is(perr.Err, want)):
+			t.Errorf("%q: got %v, want %v", line, perr, want)
+		}
+	}
+}

@@ -112,8 +112,11 @@ func parseLine(raw []byte) (e Entry, perr *ParseError, ok bool) {
 	fail := func(err error) (Entry, *ParseError, bool) {
 		return Entry{}, &ParseError{Text: shorten([]byte(s)), Err: err}, false
 	}
-	if strings.ContainsAny(value, " \t") {
-		return fail(ErrTrailingText)
+	if i := strings.IndexAny(value, " \t"); i >= 0 {
+		if _, err := parsePrefix(value[:i]); err == nil {
+			return fail(ErrTrailingText)
+		}
+		return fail(ErrBadAddress)
 	}
 	p, err := parsePrefix(value)
 	if err != nil {
