@@ -174,6 +174,9 @@ func TestMergeAtStatus(t *testing.T) {
 			if got.ActivityID != ActivityUpdate {
 				t.Errorf("activity %d, want Update", got.ActivityID)
 			}
+			if reopened := got.Unmapped[ReopenedKey]; (tt.wantMessage != "") != (reopened == "2026-11-22T08:00:00Z") {
+				t.Errorf("unmapped %s = %q", ReopenedKey, reopened)
+			}
 		})
 	}
 }
@@ -257,4 +260,16 @@ func FuzzEvidenceMerge(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestReopenedRecordPersists(t *testing.T) {
+	t1 := time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC)
+	prev := version(0, 30, 1, ocsf.SeverityLow)
+	prev.StatusID, prev.Status = ocsf.StatusResolved, "Resolved"
+	reopened := MergeAt(prev, version(40, 50, 1, ocsf.SeverityLow), t1)
+	reopened.StatusID, reopened.Status = ocsf.StatusInProgress, "In Progress" // an analyst picks it up
+	later := MergeAt(reopened, version(60, 70, 1, ocsf.SeverityLow), t1.Add(time.Hour))
+	if later.StatusID != ocsf.StatusInProgress || later.Message == ReopenedMessage || later.Unmapped[ReopenedKey] != "2026-11-22T08:00:00Z" {
+		t.Errorf("status %d message %q unmapped %v", later.StatusID, later.Message, later.Unmapped)
+	}
 }

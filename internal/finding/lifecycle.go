@@ -30,6 +30,10 @@ const MaxResources = 32
 // ReopenedMessage is the message (base_event.message) of a finding that Merge reopened.
 const ReopenedMessage = "Reopened: new activity was observed after the finding was resolved."
 
+// ReopenedKey is the unmapped attribute recording when Merge last reopened a finding (RFC
+// 3339); unlike the message, it stays in later versions.
+const ReopenedKey = "reopened_time"
+
 // Merge combines prev, the stored version of a finding, with next, a newer detection of the
 // same finding (same finding_info.uid), into the version to store now. See MergeAt.
 func Merge(prev, next ocsf.DetectionFinding) ocsf.DetectionFinding {
@@ -47,7 +51,8 @@ func Merge(prev, next ocsf.DetectionFinding) ocsf.DetectionFinding {
 //     milliseconds, of each evidence's data; evidences without one count as oldest);
 //     observables, resources, attacks, types and data sources are the union of both;
 //   - status is prev's, except that a Resolved finding with new activity (next's last seen is
-//     later than prev's) is reopened: status New, message ReopenedMessage;
+//     later than prev's) is reopened: status New, message ReopenedMessage, and
+//     unmapped[ReopenedKey] the time it was reopened;
 //   - activity is Update; metadata.modified_time and finding_info.modified_time are now;
 //   - comment (set by people) is prev's.
 //
@@ -114,6 +119,10 @@ func MergeAt(prev, next ocsf.DetectionFinding, now time.Time) ocsf.DetectionFind
 	case prev.StatusID == ocsf.StatusResolved && newActivity:
 		out.StatusID, out.Status = ocsf.StatusNew, ocsf.FindingStatusName(ocsf.StatusNew)
 		out.Message = ReopenedMessage
+		if out.Unmapped == nil {
+			out.Unmapped = map[string]string{}
+		}
+		out.Unmapped[ReopenedKey] = now.UTC().Format(time.RFC3339Nano)
 	case prev.StatusID != ocsf.StatusUnknown:
 		out.StatusID, out.Status = prev.StatusID, prev.Status
 		if out.Message == ReopenedMessage {
