@@ -5,7 +5,9 @@
 // Indicators are read by a Format. This package ships PlainText, the format of GuardDuty's
 // plain-text ThreatIntelSet (one IP or CIDR per line, # comments); other feeds (STIX 2, OTX
 // CSV, FireEye iSIGHT, Proofpoint ET) are further Format implementations that produce the
-// same Entry values, so the Set and its callers do not change when they are added.
+// same Entry values, so the Set and its callers do not change when they are added. Domain
+// indicators, which those feeds also carry, will need their own field in Entry and their own
+// lookup beside Lookup; address lookups stay as they are.
 package intel
 
 import (
