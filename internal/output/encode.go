@@ -9,56 +9,80 @@ import (
 	"strings"
 )
 
-// object encodes one row as a compact JSON object whose keys are in column order.
-func object(buf *bytes.Buffer, columns []string, row []any) error {
-	buf.WriteByte('{')
+// appendObject appends one row as a compact JSON object whose keys are in column order.
+func appendObject(b []byte, columns []string, row []any) ([]byte, error) {
+	b = append(b, '{')
 	for c, name := range columns {
 		if c > 0 {
-			buf.WriteByte(',')
+			b = append(b, ',')
 		}
-		k, err := marshal(name)
-		if err != nil {
-			return err
+		b = appendString(b, name)
+		b = append(b, ':')
+		var err error
+		if b, err = appendJSON(b, row[c]); err != nil {
+			return b, fmt.Errorf("column %s: %w", name, err)
 		}
-		buf.Write(k)
-		buf.WriteByte(':')
-		v, err := marshal(row[c])
-		if err != nil {
-			return fmt.Errorf("column %s: %w", name, err)
-		}
-		buf.Write(v)
 	}
-	buf.WriteByte('}')
-	return nil
+	return append(b, '}'), nil
 }
 
-// writeJSON writes rows as an indented JSON array of objects.
+// writeJSON writes rows as an indented JSON array of objects, laid out as Encoder lays out
+// values: two spaces per level.
 func writeJSON(w io.Writer, columns []string, rows [][]any) error {
-	enc := NewEncoder(w, JSON)
-	var buf bytes.Buffer
-	for _, row := range rows {
-		buf.Reset()
-		if err := object(&buf, columns, row); err != nil {
-			return err
-		}
-		if err := enc.Encode(json.RawMessage(buf.Bytes())); err != nil {
-			return err
-		}
+	if len(rows) == 0 {
+		_, err := io.WriteString(w, "[]\n")
+		return err
 	}
-	return enc.Close()
+	keys := make([][]byte, len(columns))
+	for c, name := range columns {
+		keys[c] = append(appendString([]byte("    "), name), ": "...)
+	}
+	bw := bufio.NewWriter(w)
+	bw.WriteString("[\n")
+	var val []byte
+	var ind bytes.Buffer
+	for r, row := range rows {
+		if r > 0 {
+			bw.WriteString(",\n")
+		}
+		bw.WriteString("  {\n")
+		for c, v := range row {
+			var err error
+			if val, err = appendJSON(val[:0], v); err != nil {
+				return fmt.Errorf("column %s: %w", columns[c], err)
+			}
+			bw.Write(keys[c])
+			if len(val) > 0 && (val[0] == '{' || val[0] == '[') && len(val) > 2 {
+				ind.Reset()
+				if err := json.Indent(&ind, val, "    ", "  "); err != nil {
+					return fmt.Errorf("column %s: %w", columns[c], err)
+				}
+				bw.Write(ind.Bytes())
+			} else {
+				bw.Write(val)
+			}
+			if c < len(row)-1 {
+				bw.WriteByte(',')
+			}
+			bw.WriteByte('\n')
+		}
+		bw.WriteString("  }")
+	}
+	bw.WriteString("\n]\n")
+	return bw.Flush()
 }
 
 // writeNDJSON writes rows as one compact JSON object per line.
 func writeNDJSON(w io.Writer, columns []string, rows [][]any) error {
 	bw := bufio.NewWriter(w)
-	var buf bytes.Buffer
+	var line []byte
 	for _, row := range rows {
-		buf.Reset()
-		if err := object(&buf, columns, row); err != nil {
+		var err error
+		if line, err = appendObject(line[:0], columns, row); err != nil {
 			return err
 		}
-		buf.WriteByte('\n')
-		if _, err := bw.Write(buf.Bytes()); err != nil {
+		line = append(line, '\n')
+		if _, err := bw.Write(line); err != nil {
 			return err
 		}
 	}
