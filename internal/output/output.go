@@ -11,6 +11,7 @@ package output
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 )
 
@@ -33,7 +34,7 @@ const (
 var formatNames = [...]string{Table: "table", JSON: "json", NDJSON: "ndjson", CSV: "csv"}
 
 // FormatNames lists the valid format names, in the order of the Format constants.
-func FormatNames() []string { return formatNames[:] }
+func FormatNames() []string { return slices.Clone(formatNames[:]) }
 
 // String returns the format's name, as ParseFormat accepts it.
 func (f Format) String() string {
