@@ -60,11 +60,7 @@ standard input.`,
 			if err != nil {
 				return err
 			}
-			cols := make([]string, len(res.Columns))
-			for i, c := range res.Columns {
-				cols[i] = c.Name
-			}
-			if err := output.Write(e.stdout, of, cols, res.Rows); err != nil {
+			if err := output.Write(e.stdout, of, res.ColumnNames(), res.Rows); err != nil {
 				return err
 			}
 			if res.Truncated {
