@@ -299,7 +299,8 @@ func (e *UnknownFieldError) Error() string {
 }
 
 // ParseHeader parses a header line, the space-separated field names that text deliveries
-// to S3 start with, in any order, hyphenated or underscored. It fails with an
+// to S3 start with, in any order, hyphenated or underscored (spaces and tabs around the
+// line are ignored). It fails with an
 // *UnknownFieldError when a name is unknown, and when a field appears twice.
 func ParseHeader(line string) (Layout, error) {
 	var (
@@ -355,20 +356,20 @@ func looksLikeHeader(line string) bool {
 	}
 }
 
-// nextToken returns the first space- or tab-separated token of s and what follows it.
+// nextToken returns the first space-separated token of s and what follows it.
 func nextToken(s string) (tok, rest string) {
 	i := 0
-	for i < len(s) && (s[i] == ' ' || s[i] == '\t') {
+	for i < len(s) && s[i] == ' ' {
 		i++
 	}
 	j := i
-	for j < len(s) && s[j] != ' ' && s[j] != '\t' {
+	for j < len(s) && s[j] != ' ' {
 		j++
 	}
 	return s[i:j], s[j:]
 }
 
-// trimLine removes the spaces, tabs and carriage return around a line.
+// trimLine removes the spaces, tabs and carriage returns around a line.
 func trimLine(s string) string {
 	i, j := 0, len(s)
 	for i < j && isSpace(s[i]) {

@@ -53,10 +53,16 @@ var (
 )
 
 var (
-	classBase = func() (b ocsf.Base) {
-		b.Classify(ocsf.ClassNetworkActivity, activityUnknown)
-		b.SetSeverity(ocsf.SeverityInformational)
-		return b
+	// eventTemplate holds what every event has: classification (of activity Unknown),
+	// severity, metadata but the product version, and the cloud provider. It is never
+	// modified; NormalizeInto starts each event as a copy of it.
+	eventTemplate = func() (ev ocsf.NetworkActivity) {
+		ev.Classify(ocsf.ClassNetworkActivity, activityUnknown)
+		ev.SetSeverity(ocsf.SeverityInformational)
+		ev.Metadata = ocsf.Metadata{Version: ocsf.Version, Profiles: profiles,
+			Product: ocsf.Product{Name: ProductName, VendorName: ProductVendor, Feature: ocsf.Feature{Name: ProductFeature}}}
+		ev.Cloud.Provider = CloudProvider
+		return ev
 	}()
 	ipType  = ocsf.NewObservable("", ocsf.ObservableIP, "").Type
 	uidType = ocsf.NewObservable("", ocsf.ObservableResourceUID, "").Type
@@ -181,11 +187,24 @@ func Normalize(r *Record) (*ocsf.NetworkActivity, error) {
 // ev unspecified, when an address of r is not an IP address or r has neither start nor
 // end time.
 func (n *Normalizer) NormalizeInto(ev *ocsf.NetworkActivity, r *Record) error {
-	for _, f := range [...]Field{FieldSrcAddr, FieldDstAddr, FieldPktSrcAddr, FieldPktDstAddr} {
-		if r.Has(f) {
-			if err := checkIP(f, r.String(f)); err != nil {
-				return err
-			}
+	if r.Has(FieldSrcAddr) {
+		if err := checkIP(FieldSrcAddr, r.SrcAddr); err != nil {
+			return err
+		}
+	}
+	if r.Has(FieldDstAddr) {
+		if err := checkIP(FieldDstAddr, r.DstAddr); err != nil {
+			return err
+		}
+	}
+	if r.Has(FieldPktSrcAddr) && (r.PktSrcAddr != r.SrcAddr || !r.Has(FieldSrcAddr)) {
+		if err := checkIP(FieldPktSrcAddr, r.PktSrcAddr); err != nil {
+			return err
+		}
+	}
+	if r.Has(FieldPktDstAddr) && (r.PktDstAddr != r.DstAddr || !r.Has(FieldDstAddr)) {
+		if err := checkIP(FieldPktDstAddr, r.PktDstAddr); err != nil {
+			return err
 		}
 	}
 	var t int64
@@ -198,8 +217,7 @@ func (n *Normalizer) NormalizeInto(ev *ocsf.NetworkActivity, r *Record) error {
 		return errNoTime
 	}
 
-	*ev = ocsf.NetworkActivity{}
-	ev.Base = classBase
+	*ev = eventTemplate
 
 	// Activity, disposition and action from action.
 	activity := 0 // index in activities
@@ -222,11 +240,7 @@ func (n *Normalizer) NormalizeInto(ev *ocsf.NetworkActivity, r *Record) error {
 	ev.ActivityID, ev.ActivityName, ev.TypeUID, ev.TypeName = c.activityID, c.activityName, c.typeUID, c.typeName
 	ev.ActionID, ev.Action = actionID, actionNames[actionID]
 
-	// Metadata.
-	ev.Metadata.Version = ocsf.Version
-	ev.Metadata.Profiles = profiles
-	ev.Metadata.Product = ocsf.Product{Name: ProductName, VendorName: ProductVendor,
-		Feature: ocsf.Feature{Name: ProductFeature}}
+	// Metadata: the constants are in eventTemplate.
 	if r.Has(FieldVersion) {
 		ev.Metadata.Product.Version = n.intern(FieldVersion, r.Version)
 	}
@@ -242,8 +256,7 @@ func (n *Normalizer) NormalizeInto(ev *ocsf.NetworkActivity, r *Record) error {
 		ev.EndTimeDT = time.Unix(r.End, 0).UTC()
 	}
 
-	// Cloud.
-	ev.Cloud.Provider = CloudProvider
+	// Cloud (provider is in eventTemplate).
 	ev.Cloud.Account.UID = n.Account
 	if r.Has(FieldAccountID) {
 		ev.Cloud.Account.UID = n.intern(FieldAccountID, r.AccountID)
@@ -346,11 +359,41 @@ func (n *Normalizer) NormalizeInto(ev *ocsf.NetworkActivity, r *Record) error {
 
 // checkIP fails unless s is an IPv4 or IPv6 address without zone.
 func checkIP(f Field, s string) error {
+	if isIPv4(s) {
+		return nil
+	}
 	a, err := netip.ParseAddr(s)
 	if err != nil || a.Zone() != "" {
 		return &NormalizeError{Field: f, Value: shorten(s), Reason: "not an IP address"}
 	}
 	return nil
+}
+
+// isIPv4 reports whether s is a dotted-quad IPv4 address as netip.ParseAddr accepts it
+// (four decimal octets up to 255, no leading zeros). It is a fast path: a false result is
+// confirmed by netip.ParseAddr.
+func isIPv4(s string) bool {
+	if len(s) < 7 || len(s) > 15 {
+		return false
+	}
+	octets, v, digits := 0, 0, 0
+	for i := 0; i <= len(s); i++ {
+		if i == len(s) || s[i] == '.' {
+			if digits == 0 || v > 255 || digits > 1 && s[i-digits] == '0' {
+				return false
+			}
+			octets++
+			v, digits = 0, 0
+			continue
+		}
+		c := s[i] - '0'
+		if c > 9 {
+			return false
+		}
+		v = v*10 + int(c)
+		digits++
+	}
+	return octets == 4
 }
 
 func shorten(s string) string {

@@ -42,23 +42,27 @@ type parquetReader struct {
 }
 
 // readParquet reads a Parquet delivery through in.ReaderAt, row group by row group.
-// A Parquet decoder fed a corrupt file may panic; readParquet turns that into an error.
-func (f Format) readParquet(ctx context.Context, in source.Input, sink source.Sink) (err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("vpcflow: %s: corrupt Parquet file: %v", in.Name, p)
-		}
-	}()
-	pf, err := parquet.OpenFile(in.ReaderAt, in.Size, parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
+func (f Format) readParquet(ctx context.Context, in source.Input, sink source.Sink) error {
+	var pf *parquet.File
+	err := guard(func() (err error) {
+		pf, err = parquet.OpenFile(in.ReaderAt, in.Size, parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("vpcflow: %s: opening Parquet file: %w", in.Name, err)
 	}
 	p := &parquetReader{sink: sink, norm: Normalizer{Region: in.Region, Account: in.Account}}
-	p.mapColumns(pf.Schema())
+	if err := guard(func() error { p.mapColumns(pf.Schema()); return nil }); err != nil {
+		return fmt.Errorf("vpcflow: %s: %w", in.Name, err)
+	}
 
 	rows := make([]parquet.Row, rowBatch)
 	var pos int64
-	for _, rg := range pf.RowGroups() {
+	var groups []parquet.RowGroup
+	if err := guard(func() error { groups = pf.RowGroups(); return nil }); err != nil {
+		return fmt.Errorf("vpcflow: %s: %w", in.Name, err)
+	}
+	for _, rg := range groups {
 		if err := p.readRowGroup(ctx, rg, rows, &pos); err != nil {
 			return fmt.Errorf("vpcflow: %s: row %d: %w", in.Name, pos, err)
 		}
@@ -103,12 +107,28 @@ func (p *parquetReader) mapColumns(schema *parquet.Schema) {
 	}
 }
 
+// guard runs a call into the Parquet decoder, which may panic on a corrupt file, and turns a
+// panic into an error. Only decoder calls are guarded, so that a bug of this package still
+// crashes loudly in tests.
+func guard(call func() error) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("corrupt Parquet file: %v", p)
+		}
+	}()
+	return call()
+}
+
 // readRowGroup reads the rows of rg; *pos counts rows across the file.
 func (p *parquetReader) readRowGroup(ctx context.Context, rg parquet.RowGroup, rows []parquet.Row, pos *int64) error {
-	rr := rg.Rows()
-	defer rr.Close()
+	var rr parquet.Rows
+	if err := guard(func() error { rr = rg.Rows(); return nil }); err != nil {
+		return err
+	}
+	defer guard(rr.Close) //nolint:errcheck // nothing to do about a failing close of a reader
 	for {
-		n, err := rr.ReadRows(rows)
+		var n int
+		err := guard(func() (err error) { n, err = rr.ReadRows(rows); return err })
 		for _, row := range rows[:n] {
 			*pos++
 			if *pos%checkEvery == 0 {

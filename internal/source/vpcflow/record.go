@@ -250,29 +250,63 @@ func fieldError(f Field, v, reason string) *ParseError {
 	return &ParseError{Field: f, Value: v, Reason: reason, HasField: true}
 }
 
-// Parse parses one text record (a line without its line ending) in layout l into r, which
-// it resets first. Fields are separated by spaces (runs of spaces and tabs are accepted);
-// "-" is a value that is not there. The strings of r share line's memory.
+// Parse parses one text record (a line without its line ending) in layout l into r.
+// Fields are separated by spaces (runs of them are accepted); "-" is a value that is not
+// there. A record is printable UTF-8 text: control characters, tabs included, are refused. Parse overwrites every field of the layout and leaves the others zero
+// (it clears r when r last held a record of another layout); the strings of r share line's
+// memory.
 //
 // Parse checks the record's shape, encoding and numbers; addresses are checked by the
 // normalizer, which Parquet records go through as well.
 func (l Layout) Parse(line string, r *Record) error {
-	*r = Record{Fields: l.set}
-	if !utf8.ValidString(line) {
-		return &ParseError{Reason: "invalid UTF-8"}
+	if r.Fields != l.set {
+		*r = Record{Fields: l.set}
 	}
-	rest := line
-	for i, f := range l.fields {
-		var tok string
-		tok, rest = nextToken(rest)
-		if tok == "" {
-			return &ParseError{Reason: "too few fields: " + strconv.Itoa(i) + " of " + strconv.Itoa(len(l.fields))}
+	r.Dash = 0
+	if err := checkText(line); err != nil {
+		return err
+	}
+	i, n := 0, len(line)
+	for fi, f := range l.fields {
+		for i < n && line[i] == ' ' {
+			i++
 		}
-		if err := r.setText(f, tok); err != nil {
+		if i == n {
+			return &ParseError{Reason: "too few fields: " + strconv.Itoa(fi) + " of " + strconv.Itoa(len(l.fields))}
+		}
+		start := i
+		info := &fieldInfos[f]
+		if info.kind != KindString {
+			// Fast path: a run of at most 18 digits ending the token.
+			var v int64
+			for i < n && i-start < 18 {
+				c := line[i] - '0'
+				if c > 9 {
+					break
+				}
+				v = v*10 + int64(c)
+				i++
+			}
+			if i > start && (i == n || line[i] == ' ') && v <= info.max {
+				if info.kind == KindInt32 {
+					*r.int32Field(f) = int32(v)
+				} else {
+					*r.int64Field(f) = v
+				}
+				continue
+			}
+		}
+		for i < n && line[i] != ' ' {
+			i++
+		}
+		if err := r.setText(f, line[start:i]); err != nil {
 			return err
 		}
 	}
-	if extra, _ := nextToken(rest); extra != "" {
+	for i < n && line[i] == ' ' {
+		i++
+	}
+	if i < n {
 		return &ParseError{Reason: "too many fields: more than the " + strconv.Itoa(len(l.fields)) + " of the format"}
 	}
 	return nil
@@ -280,14 +314,19 @@ func (l Layout) Parse(line string, r *Record) error {
 
 // setText sets field f from its text value tok, which is not empty.
 func (r *Record) setText(f Field, tok string) error {
+	info := &fieldInfos[f]
 	if tok == "-" {
 		r.Dash |= 1 << f
-		if p := r.stringField(f); p != nil {
-			*p = tok
+		switch info.kind {
+		case KindString:
+			*r.stringField(f) = tok
+		case KindInt32:
+			*r.int32Field(f) = 0
+		case KindInt64:
+			*r.int64Field(f) = 0
 		}
 		return nil
 	}
-	info := &fieldInfos[f]
 	switch info.kind {
 	case KindString:
 		if f == FieldVersion && !isDigits(tok) {
@@ -306,6 +345,40 @@ func (r *Record) setText(f Field, tok string) error {
 			return fieldError(f, tok, numberReason(tok, info.max))
 		}
 		*r.int64Field(f) = v
+	}
+	return nil
+}
+
+// checkText fails unless s is valid UTF-8 without control characters. Eight bytes at a
+// time, it tests that all are printable ASCII, and looks closer only at words that are not.
+func checkText(s string) *ParseError {
+	const (
+		ones  = 0x0101010101010101
+		highs = 0x8080808080808080
+	)
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		// A byte below 0x20, or above 0x7e (DEL and non-ASCII), sets its high bit here.
+		if ((x-0x20*ones)&^x|(x+(0x7f-0x7e)*ones)|x)&highs != 0 {
+			break
+		}
+	}
+	for i < len(s) {
+		c := s[i]
+		if c >= 0x20 && c < 0x7f {
+			i++
+			continue
+		}
+		if c < 0x80 {
+			return &ParseError{Reason: "control character 0x" + strconv.FormatUint(uint64(c), 16) + " at byte " + strconv.Itoa(i+1)}
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size <= 1 {
+			return &ParseError{Reason: "invalid UTF-8 at byte " + strconv.Itoa(i+1)}
+		}
+		i += size
 	}
 	return nil
 }

@@ -86,7 +86,7 @@ func TestParseHeader(t *testing.T) {
 		{name: "all fields", header: header(KnownFields()...), want: KnownFields()},
 		{name: "underscored", header: "version account_id log_status pkt_src_aws_service",
 			want: []Field{FieldVersion, FieldAccountID, FieldLogStatus, FieldPktSrcAWSService}},
-		{name: "shuffled v5 with CR and extra spaces", header: "  flow-direction  srcaddr\tversion traffic-path\r",
+		{name: "shuffled v5 with CR and extra spaces", header: "\t flow-direction  srcaddr version traffic-path \r",
 			want: []Field{FieldFlowDirection, FieldSrcAddr, FieldVersion, FieldTrafficPath}},
 		{name: "unknown field", header: "version account-id resource-id srcaddr", unknown: "resource-id", wantErr: true},
 		{name: "wrong case", header: "version Account-Id", unknown: "Account-Id", wantErr: true},
@@ -196,7 +196,17 @@ func TestLayoutParse(t *testing.T) {
 					t.Errorf("got %+v, dash %b want %b", *r, r.Dash, dash)
 				}
 			}},
-		{name: "tabs and runs of spaces", layout: v5, line: "ingress\t10.0.0.1  80 5 10.0.0.1 2 1 1700000000",
+		{name: "tab", layout: v5, line: "ingress\t10.0.0.1 80 5 10.0.0.1 2 1 1700000000", reason: "control character 0x9 at byte 8"},
+		{name: "carriage return inside", layout: v5, line: "ingress 10.0.0.1 80 5 10.0.0.1 2 1\r 1700000000", reason: "control character 0xd at byte 35"},
+		{name: "DEL", layout: v5, line: "ingress 10.0.0.1 80 5 10.0.0.1 2 1 1700000000\x7f", reason: "control character 0x7f at byte 46"},
+		{name: "non-ASCII UTF-8 is text", layout: def,
+			line: "2 123456789010 eni-é 1.1.1.1 2.2.2.2 1 2 6 1 1 1 2 ACCEPT OK",
+			check: func(t *testing.T, r *Record) {
+				if r.InterfaceID != "eni-é" {
+					t.Errorf("got %+v", *r)
+				}
+			}},
+		{name: "runs of spaces", layout: v5, line: "  ingress 10.0.0.1  80 5    10.0.0.1 2 1 1700000000  ",
 			check: func(t *testing.T, r *Record) {
 				if r.FlowDirection != "ingress" || r.SrcPort != 80 || r.Version != "5" || r.TCPFlags != 2 || r.TrafficPath != 1 {
 					t.Errorf("got %+v", *r)
@@ -229,7 +239,8 @@ func TestLayoutParse(t *testing.T) {
 		{name: "start beyond year 9999", layout: v5, line: "egress - 1 5 - 0 - 253402300800", reason: "start: out of range"},
 		{name: "fractional number", layout: v5, line: "egress - 1.5 5 - 0 - 0", reason: "srcport: not a non-negative integer"},
 		{name: "bad version", layout: v5, line: "egress - 1 v5 - 0 - 0", reason: `version: not a version number: "v5"`},
-		{name: "invalid UTF-8", layout: v5, line: "egr\xffess - 1 5 - 0 - 0", reason: "invalid UTF-8"},
+		{name: "invalid UTF-8", layout: v5, line: "egr\xffess - 1 5 - 0 - 0", reason: "invalid UTF-8 at byte 4"},
+		{name: "invalid UTF-8 after 8 bytes", layout: v5, line: "egress - 1 5 - 0 - 0 \xc3\x28", reason: "invalid UTF-8 at byte 22"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -25,7 +25,7 @@ func validate(t *testing.T, ev *ocsf.NetworkActivity) {
 	if ev.SeverityID != ocsf.SeverityInformational || ev.Severity != "Informational" {
 		fail("severity %d %q", ev.SeverityID, ev.Severity)
 	}
-	if ev.Time <= 0 || ev.TimeDT.UnixMilli() != ev.Time {
+	if ev.Time < 0 || ev.TimeDT.UnixMilli() != ev.Time {
 		fail("time %d, time_dt %v", ev.Time, ev.TimeDT)
 	}
 	if ev.Metadata.Version != "1.1.0" || ev.Metadata.Product.VendorName == "" {
