@@ -5,14 +5,17 @@ import (
 	"testing"
 
 	"github.com/mcpwatch/mcpwatch/internal/ocsf"
+	"github.com/mcpwatch/mcpwatch/internal/ocsf/schema"
 )
 
-// validate checks that ev is a valid OCSF 1.1.0 Network Activity event.
-//
-// TODO(lead): call schema.Validate(ev) from internal/ocsf/schema here once it is committed;
-// until then these are the checks of the 1.1.0 schema that flow log events exercise.
+// validate checks that ev is a valid OCSF 1.1.0 event with the OCSF schema validator, then
+// checks the flow-log specifics the schema cannot express (captions of our enums, ip_t of
+// every address, observables).
 func validate(t *testing.T, ev *ocsf.NetworkActivity) {
 	t.Helper()
+	if err := schema.Validate(ev); err != nil {
+		t.Errorf("invalid OCSF 1.1.0: %v", err)
+	}
 	fail := func(format string, args ...any) {
 		t.Helper()
 		t.Errorf("invalid OCSF: "+format, args...)
