@@ -128,13 +128,19 @@ func BenchmarkScan(b *testing.B) {
 // BenchmarkLargeInputMemory writes one input of LAKE_MEM_ROWS (default 5,000,000) flows in
 // one partition and reports the peak Go heap (sampled every 5 ms) and the process's peak
 // resident set (VmHWM). Run it alone: go test -run XXX -bench LargeInputMemory -benchtime 1x.
+// LAKE_MEM_FILE_ROWS sets WithFileRows.
 func BenchmarkLargeInputMemory(b *testing.B) {
 	rows := 5_000_000
 	if s := os.Getenv("LAKE_MEM_ROWS"); s != "" {
 		rows, _ = strconv.Atoi(s)
 	}
 	src := newFlowSource(1<<14, []string{"111111111111"}, 1)
-	l := openLake(b)
+	var opts []Option
+	if s := os.Getenv("LAKE_MEM_FILE_ROWS"); s != "" {
+		n, _ := strconv.ParseInt(s, 10, 64)
+		opts = append(opts, WithFileRows(n))
+	}
+	l := openLake(b, opts...)
 	for i := range b.N {
 		var peak atomic.Uint64
 		stop := make(chan struct{})

@@ -35,7 +35,9 @@
 // lock, checks the manifest for the input's hash, writes a journal, renames every file into
 // place and appends the manifest entry.
 //
-// Files are standard Parquet: data page v1, ZSTD compression, column chunk statistics and page
-// indexes, LIST and MAP logical types, strings as UTF8 and timestamps as TIMESTAMP(MILLIS,
-// UTC), with key-value metadata naming the writer, the OCSF version, the table and the input.
+// Files are standard Parquet that DuckDB, Trino (Athena) and Spark read: data page v1, PLAIN
+// encoding, ZSTD compression, column chunk statistics and page indexes, LIST and MAP logical
+// types, strings as UTF8 and timestamps as TIMESTAMP(MILLIS, UTC), with key-value metadata
+// naming the writer, the OCSF version, the table, the source version and the input (see the
+// Meta constants). DuckDB's hive partitioning decodes the %XX escapes of partition values.
 package lake

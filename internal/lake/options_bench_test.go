@@ -56,6 +56,7 @@ func BenchmarkEncodeOptions(b *testing.B) {
 		{"snappy", with(parquet.Compression(&snappy.Codec{}))},
 		{"zstd-default-level", with(parquet.Compression(&zstd.Codec{}))},
 		{"page-v2", with(parquet.DataPageVersion(2))},
+		{"delta-length-strings", with(parquet.DefaultEncodingFor(parquet.ByteArray, &parquet.DeltaLengthByteArray))},
 		{"page-stats", with(parquet.DataPageStatistics(true))},
 		{"page-64K", with(parquet.PageBufferSize(64 << 10))},
 		{"page-256K", with(parquet.PageBufferSize(256 << 10))},

@@ -49,6 +49,7 @@ type typedWriter[R any] struct {
 	parts map[partKey]*partition[R]
 	last  *partition[R]
 	open  int   // partitions with an open file
+	extra int   // lanes beyond the first of each open file, at most lanes-1
 	clock int64 // LRU clock, ticks when the current partition changes
 	files int   // files started, names their work files
 
@@ -246,7 +247,15 @@ func (w *typedWriter[R]) sendSlab(p *partition[R]) error {
 	f := p.file
 	k := f.next % w.cfg.lanes
 	f.next++
+	if k == len(f.lanes) && k > 0 && w.extra >= w.cfg.lanes-1 {
+		// Other files hold the extra encoders: this one makes do with what it has, so that
+		// memory holds at most maxOpenFiles+lanes-1 encoders.
+		k = (f.next - 1) % len(f.lanes)
+	}
 	if k == len(f.lanes) {
+		if k > 0 {
+			w.extra++
+		}
 		ln := &lane[R]{
 			in:   make(chan []R, 1),
 			path: filepath.Join(w.dir, strconv.Itoa(f.id)+"-"+strconv.Itoa(k)+".parquet"),
@@ -275,6 +284,7 @@ func (w *typedWriter[R]) closeFile(p *partition[R]) error {
 	f := p.file
 	p.file = nil
 	w.open--
+	w.extra -= max(len(f.lanes)-1, 0)
 	if w.last == p {
 		w.last = nil
 	}
