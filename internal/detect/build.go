@@ -254,8 +254,8 @@ func observables(evs []ocsf.Evidence, rs []ocsf.ResourceDetails, port int32) []o
 		}{{"src_endpoint", &e.SrcEndpoint}, {"dst_endpoint", &e.DstEndpoint}} {
 			add("evidences[]."+s.name+".ip", ocsf.ObservableIP, canon(s.ep.IP))
 			if port >= 0 && s.ep.Port != nil && *s.ep.Port == port {
-				// OCSF 1.1.0 has no port observable type (ocsf.ObservablePort, 11, is not in its
-				// enum): the port is an Other observable named by its attribute path.
+				// OCSF 1.1.0 has no port observable type (11 came later): the port is an Other
+				// observable named by its attribute path.
 				add("evidences[]."+s.name+".port", ocsf.ObservableOther, strconv.Itoa(int(port)))
 			}
 			add("evidences[]."+s.name+".instance_uid", ocsf.ObservableResourceUID, s.ep.InstanceUID)

@@ -83,7 +83,9 @@ type NetworkTraffic struct {
 	Packets int64 `json:"packets,omitzero" parquet:"packets,optional"`
 }
 
-// Observable type ids (observable.type_id) used by mcpwatch.
+// Observable type ids (observable.type_id) used by mcpwatch. OCSF 1.1.0 has no Port (11) or
+// Command Line (13) type (later versions added them): such values are Other observables
+// named by their attribute path.
 const (
 	ObservableHostname    = 1
 	ObservableIP          = 2
@@ -92,14 +94,11 @@ const (
 	ObservableURL         = 6
 	ObservableProcessName = 9
 	ObservableResourceUID = 10
-	ObservablePort        = 11
-	ObservableCommandLine = 13
 	ObservableOther       = 99
 )
 
 var observableNames = map[int32]string{1: "Hostname", 2: "IP Address", 3: "MAC Address",
-	4: "User Name", 6: "URL String", 9: "Process Name", 10: "Resource UID", 11: "Port",
-	13: "Command Line", 99: "Other"}
+	4: "User Name", 6: "URL String", 9: "Process Name", 10: "Resource UID", 99: "Other"}
 
 // Observable is the OCSF observable object.
 type Observable struct {
