@@ -189,12 +189,12 @@ func (d *FlowDetector) Observe(ev ocsf.Event, ref Ref) {
 	if !portHit && d.intel == nil {
 		return
 	}
-	src, err := netip.ParseAddr(na.SrcEndpoint.IP)
+	src, err := parseAddr(na.SrcEndpoint.IP)
 	if err != nil {
 		d.stats.Unusable++
 		return
 	}
-	dst, err := netip.ParseAddr(na.DstEndpoint.IP)
+	dst, err := parseAddr(na.DstEndpoint.IP)
 	if err != nil {
 		d.stats.Unusable++
 		return

@@ -702,3 +702,21 @@ func TestFindingsValidateOCSF(t *testing.T) {
 		t.Errorf("%d findings of rules %v", len(fs), rules)
 	}
 }
+
+// FuzzParseAddr checks the IPv4 fast path against netip.ParseAddr.
+func FuzzParseAddr(f *testing.F) {
+	for _, s := range []string{"10.0.0.1", "255.255.255.255", "0.0.0.0", "01.2.3.4", "1.2.3", "1.2.3.4.", "256.1.1.1",
+		"1..2.3", "::ffff:1.2.3.4", "2001:db8::1", "", "-", "1.2.3.4%eth0", "00.0.0.0", "0.0.0.00", "999999999999.1.1.1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want, werr := netip.ParseAddr(s)
+		got, gerr := parseAddr(s)
+		if (werr == nil) != (gerr == nil) || got != want {
+			t.Fatalf("parseAddr(%q) = %v, %v; netip.ParseAddr = %v, %v", s, got, gerr, want, werr)
+		}
+		if a, ok := parseIPv4(s); ok && (werr != nil || a != want) {
+			t.Fatalf("parseIPv4(%q) = %v, netip says %v %v", s, a, want, werr)
+		}
+	})
+}

@@ -57,3 +57,44 @@ func (c classifier) internal(a netip.Addr) bool {
 	}
 	return c.extra != nil && c.extra.Contains(a)
 }
+
+// parseAddr parses an address as netip.ParseAddr does, with a fast path for dotted-quad IPv4
+// (the common case in flow logs, where parsing is most of a benign flow's cost).
+func parseAddr(s string) (netip.Addr, error) {
+	if a, ok := parseIPv4(s); ok {
+		return a, nil
+	}
+	return netip.ParseAddr(s)
+}
+
+// parseIPv4 parses a dotted-quad IPv4 address in the form netip.ParseAddr accepts (four
+// decimal fields of 0-255 without leading zeros). ok is false for anything else, which the
+// caller hands to netip.ParseAddr.
+func parseIPv4(s string) (a netip.Addr, ok bool) {
+	var b [4]byte
+	field, n, digits := 0, 0, 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= '0' && c <= '9':
+			if digits == 1 && n == 0 { // leading zero
+				return netip.Addr{}, false
+			}
+			n = n*10 + int(c-'0')
+			digits++
+			if n > 255 {
+				return netip.Addr{}, false
+			}
+		case c == '.' && digits > 0 && field < 3:
+			b[field] = byte(n)
+			field, n, digits = field+1, 0, 0
+		default:
+			return netip.Addr{}, false
+		}
+	}
+	if field != 3 || digits == 0 {
+		return netip.Addr{}, false
+	}
+	b[3] = byte(n)
+	return netip.AddrFrom4(b), true
+}
