@@ -21,8 +21,9 @@ import (
 type Ref struct {
 	// Table is the lake table (Security Lake source name, such as VPC_FLOW).
 	Table string `json:"table,omitempty"`
-	// Partition is the partition path under the table ("region=.../accountId=.../eventDay=...").
-	// When empty, detectors derive it from the event's region, account and time.
+	// Partition is the partition path under the table's source-version directory
+	// ("region=<r>/accountId=<a>/eventDay=<YYYYMMDD>"). When empty, detectors derive it from
+	// the event's region, account and UTC day (unescaped: the lake escapes unusual values).
 	Partition string `json:"partition,omitempty"`
 	// Input names the input the record was read from (a path or an s3:// URL).
 	Input string `json:"input,omitempty"`
