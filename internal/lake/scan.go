@@ -8,8 +8,11 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/parquet-go/parquet-go"
 )
@@ -73,10 +76,12 @@ func (l *Lake) partitions(ctx context.Context, ts *tableState) ([]Partition, err
 }
 
 // Scan reads the committed rows of table in the partitions filter accepts (nil accepts all),
-// calling fn with batches of at most 512 rows, one file and row group at a time, so memory
-// stays bounded. T must be the table's row type. The batch slice is reused after fn returns;
-// the rows' values (strings, nested slices) are not, so fn may keep copies of the rows. An
-// error from fn stops the scan and is returned.
+// calling fn with batches of at most 512 rows, in order: partitions by region, account and
+// day, files by name, row groups in file order. Row groups are decoded by up to GOMAXPROCS
+// (at most 4) goroutines ahead of fn, a few batches each, so memory stays bounded; fn itself
+// runs on the caller's goroutine. T must be the table's row type. The batch slice is reused
+// after fn returns; the rows' values (strings, nested slices) are not, so fn may keep copies
+// of the rows. An error from fn or ctx stops the scan and is returned.
 func Scan[T any](ctx context.Context, l *Lake, table string, filter func(Partition) bool, fn func(Partition, []T) error) error {
 	ts := l.specs[table]
 	if ts == nil {
@@ -89,7 +94,7 @@ func Scan[T any](ctx context.Context, l *Lake, table string, filter func(Partiti
 	if err != nil {
 		return err
 	}
-	buf := make([]T, scanBatch)
+	var files []scanFile
 	for _, p := range parts {
 		if filter != nil && !filter(p) {
 			continue
@@ -103,7 +108,7 @@ func Scan[T any](ctx context.Context, l *Lake, table string, filter func(Partiti
 		if err != nil {
 			return err
 		}
-		names := make([]string, 0, len(ents))
+		var names []string
 		for _, e := range ents {
 			if !e.isDir && strings.HasSuffix(e.name, ".parquet") {
 				names = append(names, e.name)
@@ -111,78 +116,202 @@ func Scan[T any](ctx context.Context, l *Lake, table string, filter func(Partiti
 		}
 		slices.Sort(names)
 		for _, name := range names {
-			if err := scanFile(ctx, l, joinRel(rel, name), p, buf, fn); err != nil {
+			files = append(files, scanFile{p: p, rel: joinRel(rel, name)})
+		}
+	}
+	if len(files) == 0 {
+		return ctx.Err()
+	}
+	return runScan(ctx, l, files, min(runtime.GOMAXPROCS(0), 4), scanChunk, fn)
+}
+
+// scanChunk is the most rows of a row group one decoder reads; larger row groups are split so
+// that several decoders share them.
+const scanChunk = 16384
+
+// scanFile is a file Scan reads.
+type scanFile struct {
+	p   Partition
+	rel string
+}
+
+// scanUnit is one row group of a file, decoded by a worker into batches that the caller
+// receives in order.
+type scanUnit[T any] struct {
+	p    Partition
+	name string
+	rg   parquet.RowGroup
+	// first and end delimit the unit's rows in the row group.
+	first, end int64
+	file *openScanFile
+	out  chan []T // batches; closed when the unit is done
+	err  error    // set before out is closed
+}
+
+// openScanFile is a file whose row groups are being read; the last unit done closes it.
+type openScanFile struct {
+	obj  object
+	refs atomic.Int32
+}
+
+func (f *openScanFile) release() {
+	if f.refs.Add(-1) == 0 {
+		f.obj.Close()
+	}
+}
+
+// runScan reads files with workers goroutines decoding row groups and fn called in order.
+func runScan[T any](parent context.Context, l *Lake, files []scanFile, workers int, chunk int64, fn func(Partition, []T) error) error {
+	ctx, cancel := context.WithCancel(parent)
+	defer cancel()
+	order := make(chan *scanUnit[T], workers) // units in file order, at most workers ahead
+	todo := make(chan *scanUnit[T], workers)
+	free := make(chan []T, 4*workers) // batch buffers fn is done with
+	var wg sync.WaitGroup
+	var openErr error // set by the dispatcher before it closes order
+
+	// The dispatcher opens files one at a time and hands out their row groups.
+	wg.Go(func() {
+		defer close(todo)
+		defer close(order)
+		for _, f := range files {
+			obj, err := l.st.open(ctx, f.rel)
+			if errors.Is(err, os.ErrNotExist) {
+				continue // removed since listed (rolled back)
+			}
+			if err != nil {
+				openErr = err
+				return
+			}
+			var units []*scanUnit[T]
+			err = protect(func() error {
+				pf, err := parquet.OpenFile(obj, obj.Size())
+				if err != nil {
+					return err
+				}
+				for _, rg := range pf.RowGroups() {
+					for first := int64(0); first < rg.NumRows(); first += chunk {
+						units = append(units, &scanUnit[T]{p: f.p, name: l.st.location(f.rel), rg: rg,
+							first: first, end: min(first+chunk, rg.NumRows()), out: make(chan []T, 2)})
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				obj.Close()
+				openErr = fmt.Errorf("lake: read %s: %w", l.st.location(f.rel), err)
+				return
+			}
+			of := &openScanFile{obj: obj}
+			of.refs.Store(int32(len(units)) + 1)
+			for k, u := range units {
+				u.file = of
+				select {
+				case order <- u:
+				case <-ctx.Done():
+					// Drop the references of the units not handed out, and this one's.
+					if of.refs.Add(-int32(len(units)-k+1)) == 0 {
+						obj.Close()
+					}
+					return
+				}
+				todo <- u // never blocks for long: workers take units in order
+			}
+			of.release()
+		}
+	})
+	for range workers {
+		wg.Go(func() {
+			for u := range todo {
+				u.err = decodeUnit(ctx, u, free)
+				close(u.out)
+				u.file.release()
+			}
+		})
+	}
+
+	// The caller's goroutine delivers batches in order.
+	var err error
+	for u := range order {
+		for b := range u.out {
+			if err == nil {
+				if err = ctx.Err(); err == nil {
+					err = fn(u.p, b)
+				}
+				if err != nil {
+					cancel()
+				}
+			}
+			select {
+			case free <- b[:cap(b)]:
+			default:
+			}
+		}
+		if err == nil && u.err != nil {
+			err = u.err
+			cancel()
+		}
+	}
+	wg.Wait()
+	if err == nil {
+		err = openErr
+	}
+	if err == nil {
+		err = parent.Err()
+	}
+	return err
+}
+
+// decodeUnit reads the rows of u's row group into batches sent on u.out.
+func decodeUnit[T any](ctx context.Context, u *scanUnit[T], free chan []T) error {
+	err := protect(func() error {
+		r := parquet.NewGenericRowGroupReader[T](u.rg)
+		defer r.Close()
+		if u.first > 0 {
+			if err := r.SeekToRow(u.first); err != nil {
 				return err
 			}
 		}
-	}
-	return nil
-}
-
-// errStop wraps an error returned by a Scan callback, so that it is returned unwrapped.
-type errStop struct{ err error }
-
-func (e errStop) Error() string { return e.err.Error() }
-
-// scanFile reads one file for Scan.
-func scanFile[T any](ctx context.Context, l *Lake, rel string, p Partition, buf []T, fn func(Partition, []T) error) error {
-	obj, err := l.st.open(ctx, rel)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil // removed since listed (rolled back)
-	}
-	if err != nil {
-		return err
-	}
-	defer obj.Close()
-	err = protect(func() error {
-		pf, err := parquet.OpenFile(obj, obj.Size())
-		if err != nil {
-			return err
-		}
-		for _, rg := range pf.RowGroups() {
-			r := parquet.NewGenericRowGroupReader[T](rg)
-			// Never ask for more rows than remain: parquet-go's reader retries every
-			// exhausted column for every extra slot, which is quadratic.
-			left := rg.NumRows()
-			for left > 0 {
-				if err := ctx.Err(); err != nil {
-					r.Close()
-					return errStop{err}
-				}
-				b := buf[:min(int64(len(buf)), left)]
-				clear(b)
-				n, err := r.Read(b)
-				left -= int64(n)
-				if n > 0 {
-					if ferr := fn(p, b[:n]); ferr != nil {
-						r.Close()
-						return errStop{ferr}
-					}
-				}
-				if errors.Is(err, io.EOF) {
-					break
-				}
-				if err != nil {
-					r.Close()
-					return err
-				}
-				if n == 0 {
-					r.Close()
-					return fmt.Errorf("row group ended %d rows early", left)
+		// Never ask for more rows than remain: parquet-go's reader retries every exhausted
+		// column for every extra slot, which is quadratic.
+		left := u.end - u.first
+		for left > 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			var b []T
+			select {
+			case b = <-free:
+			default:
+				b = make([]T, scanBatch)
+			}
+			b = b[:min(int64(len(b)), left)]
+			clear(b)
+			n, err := r.Read(b)
+			left -= int64(n)
+			if n > 0 {
+				select {
+				case u.out <- b[:n]:
+				case <-ctx.Done():
+					return ctx.Err()
 				}
 			}
-			r.Close()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				return err
+			}
+			if n == 0 {
+				return fmt.Errorf("row group ended %d rows early", left)
+			}
 		}
 		return nil
 	})
-	var stop errStop
-	if errors.As(err, &stop) {
-		return stop.err
+	if err != nil && ctx.Err() == nil {
+		return fmt.Errorf("lake: read %s: %w", u.name, err)
 	}
-	if err != nil {
-		return fmt.Errorf("lake: read %s: %w", l.st.location(rel), err)
-	}
-	return nil
+	return err
 }
 
 // SchemaFile returns the path of a Parquet file with no rows and the schema of table, so
