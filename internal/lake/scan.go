@@ -143,9 +143,9 @@ type scanUnit[T any] struct {
 	rg   parquet.RowGroup
 	// first and end delimit the unit's rows in the row group.
 	first, end int64
-	file *openScanFile
-	out  chan []T // batches; closed when the unit is done
-	err  error    // set before out is closed
+	file       *openScanFile
+	out        chan []T // batches; closed when the unit is done
+	err        error    // set before out is closed
 }
 
 // openScanFile is a file whose row groups are being read; the last unit done closes it.
