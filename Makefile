@@ -31,7 +31,7 @@ race:
 fuzz-smoke:
 	@for pkg in $$($(GO) list ./...); do \
 	  for t in $$($(GO) test -list 'Fuzz.*' $$pkg | grep ^Fuzz); do \
-	    echo "== $$pkg $$t"; $(GO) test -run XXX -fuzz "^$$t$$" -fuzztime 20s $$pkg || exit 1; \
+	    echo "== $$pkg $$t"; $(GO) test -run XXX -fuzz "^$$t$$" -fuzztime 20s -fuzzminimizetime 3s $$pkg || exit 1; \
 	  done; \
 	done
 
