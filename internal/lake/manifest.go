@@ -40,6 +40,9 @@ type Entry struct {
 	// slash-separated and relative to the lake root.
 	Files       []string `json:"files,omitempty"`
 	DeadLetters []string `json:"dead_letters,omitempty"`
+	// Duplicate marks the entry of an input whose content an earlier entry committed: it
+	// only records the input's name, size and mtime for LookupFile, and has no files.
+	Duplicate bool `json:"duplicate,omitempty"`
 }
 
 // fileKey identifies an input file by what its directory entry says.

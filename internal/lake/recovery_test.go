@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -382,4 +383,67 @@ func TestSchemaFile(t *testing.T) {
 		t.Errorf("visible files: %q", got)
 	}
 	_ = context.Background
+}
+
+func TestLockSerializesCommitsAcrossLakes(t *testing.T) {
+	// Two Lakes on one directory hold separate lock descriptors, as two processes do.
+	dir := t.TempDir()
+	a, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	unlock, err := a.st.lock(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx := begin(t, b, "x")
+	var e ocsf.NetworkActivity
+	flow(&e, 1, "1", "r", day0)
+	if err := tx.Write(&e); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := tx.Commit(ctx, CommitInfo{ContentHash: hashOf("x")}); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("commit while another Lake holds the lock = %v, want a deadline error", err)
+	}
+	if got := visibleFiles(t, b); len(got) != 0 {
+		t.Errorf("files published without the lock: %q", got)
+	}
+	unlock()
+	tx = begin(t, b, "x")
+	if err := tx.Write(&e); err != nil {
+		t.Fatal(err)
+	}
+	if res := commit(t, tx, hashOf("x")); res.Rows[VPCFlow] != 1 {
+		t.Errorf("commit after unlock = %+v", res)
+	}
+	// Open also waits for the lock (it cleans and recovers under it).
+	unlock, err = a.st.lock(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	opened := make(chan error, 1)
+	go func() {
+		c, err := Open(dir)
+		if err == nil {
+			c.Close()
+		}
+		opened <- err
+	}()
+	select {
+	case err := <-opened:
+		t.Fatalf("Open returned (%v) while the lock was held", err)
+	case <-time.After(100 * time.Millisecond):
+	}
+	unlock()
+	if err := <-opened; err != nil {
+		t.Fatal(err)
+	}
 }

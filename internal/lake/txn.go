@@ -58,7 +58,9 @@ type CommitInfo struct {
 // CommitResult is what a commit did.
 type CommitResult struct {
 	// Duplicate reports that the input was already committed: nothing was written, Entry is
-	// the earlier commit, and Files, DeadLetters and Rows are empty.
+	// the earlier commit, and Files, DeadLetters and Rows are empty. (The manifest gains an
+	// entry without files for the input's name, size and mtime if they were new, so that
+	// LookupFile finds this copy too.)
 	Duplicate bool
 	// Entry is the manifest entry of the commit.
 	Entry Entry
@@ -350,6 +352,7 @@ func (tx *Txn) Commit(ctx context.Context, ci CommitInfo) (res CommitResult, err
 		prev, dup := l.man.lookup(hash)
 		l.mu.Unlock()
 		if dup {
+			tx.recordAlias(ctx, hash)
 			return CommitResult{Duplicate: true, Entry: prev}, nil
 		}
 	}
@@ -393,6 +396,36 @@ func (tx *Txn) Commit(ctx context.Context, ci CommitInfo) (res CommitResult, err
 		res.DeadLetters = append(res.DeadLetters, l.st.location(f.rel))
 	}
 	return res, nil
+}
+
+// recordAlias appends a manifest entry without files for a duplicate input whose name, size
+// and mtime are not known yet, so that LookupFile skips it next time without reading it.
+// Errors are only logged: the commit is a duplicate either way. The lock is held.
+func (tx *Txn) recordAlias(ctx context.Context, hash string) {
+	l, in := tx.l, tx.info
+	if in.Name == "" {
+		return
+	}
+	l.mu.Lock()
+	_, known := l.man.lookupFile(in.Name, in.Size, in.ModTime)
+	l.mu.Unlock()
+	if known {
+		return
+	}
+	line, err := encodeEntry(Entry{Hash: hash, Name: in.Name, Size: in.Size, ModTime: in.ModTime,
+		CommittedAt: l.cfg.now().UTC(), Duplicate: true})
+	if err == nil {
+		err = l.st.appendSync(ctx, manifestRel, line)
+	}
+	if err != nil {
+		l.log.Warn("lake: recording a duplicate input's name", "input", in.Name, "err", err)
+		return
+	}
+	l.mu.Lock()
+	if err := l.readManifest(ctx); err != nil {
+		l.log.Warn("lake: re-reading the manifest", "err", err)
+	}
+	l.mu.Unlock()
 }
 
 // writeJournal publishes the commit journal j at rel.

@@ -90,8 +90,17 @@ func TestDuplicateCommitIsANoOp(t *testing.T) {
 	if n := len(scanAll[ocsf.NetworkActivity](t, l, VPCFlow)); n != 10 {
 		t.Errorf("%d rows, want 10", n)
 	}
-	if n := manifestLines(t, l); n != 1 {
-		t.Errorf("manifest has %d lines, want 1", n)
+	// The copy's name is recorded, so that the next run skips it unread; Lookup still gives
+	// the first commit.
+	if e, ok := l.LookupFile("copy-of-one.log", 0, time.Time{}); !ok || e.Hash != h || !e.Duplicate || len(e.Files) != 0 {
+		t.Errorf("LookupFile of the copy = %+v, %v", e, ok)
+	}
+	if e, _ := l.Lookup(h); e.Name != "one.log" {
+		t.Errorf("Lookup after the duplicate = %+v", e)
+	}
+	commit(t, write("copy-of-one.log", 10), h) // known name: no new line
+	if n := manifestLines(t, l); n != 2 {
+		t.Errorf("manifest has %d lines, want 2", n)
 	}
 	// Run commits (no hash) are never duplicates.
 	commit(t, write("run", 1), "")
