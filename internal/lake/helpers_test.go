@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -110,7 +111,7 @@ func findingEvent(i int, account, region string, t time.Time) *ocsf.DetectionFin
 // openLake opens a lake in a new temporary directory.
 func openLake(t testing.TB, opts ...Option) *Lake {
 	t.Helper()
-	l, err := Open(t.TempDir(), opts...)
+	l, err := Open(t.TempDir(), append([]Option{WithLogger(slog.New(slog.DiscardHandler))}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

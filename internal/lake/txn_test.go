@@ -340,8 +340,13 @@ func TestConcurrentTransactions(t *testing.T) {
 		}
 		seen[r.Message] = true
 	}
-	if m := manifestLines(t, l); m != inputs {
-		t.Errorf("manifest has %d lines, want %d", m, inputs)
+	// One entry per input, and one name-only entry per duplicate copy (their names differ).
+	b, err := os.ReadFile(filepath.Join(l.Root(), "_mcpwatch", "manifest.ndjson"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if full, alias := strings.Count(string(b), `"files"`), strings.Count(string(b), `"duplicate":true`); full != inputs || alias != inputs {
+		t.Errorf("manifest has %d entries with files and %d duplicates, want %d each", full, alias, inputs)
 	}
 }
 
