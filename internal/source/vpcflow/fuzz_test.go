@@ -57,6 +57,12 @@ func FuzzParseRecord(f *testing.F) {
 	f.Add("2 123 eni-\t 1.1.1.1 2.2.2.2 1 2 6 1 1 1 2 ACCEPT OK\r")
 	layouts := []Layout{DefaultLayout(), mustLayout(f, all)}
 	f.Fuzz(func(t *testing.T, line string) {
+		printable := utf8.ValidString(line)
+		for _, r := range line {
+			if r < 0x20 || r == 0x7f {
+				printable = false
+			}
+		}
 		for _, l := range layouts {
 			var r Record
 			if err := l.Parse(line, &r); err != nil {
@@ -64,6 +70,9 @@ func FuzzParseRecord(f *testing.F) {
 					t.Fatalf("error %T %v", err, err)
 				}
 				continue
+			}
+			if !printable {
+				t.Fatalf("Parse accepted %q, which is not printable UTF-8", line)
 			}
 			toks := strings.FieldsFunc(line, func(r rune) bool { return r == ' ' })
 			for i, f := range l.fields {
@@ -86,21 +95,35 @@ func FuzzParseRecord(f *testing.F) {
 	})
 }
 
-// FuzzCheckText compares checkText, which tests eight bytes at a time, with a plain
-// rune-by-rune check.
-func FuzzCheckText(f *testing.F) {
-	for _, s := range []string{"", "2 123456789010 eni-1", "abcdefgh\x1f", "abcdefgh\x7f", "abcdefg\x80", "é and ü", "\xc3\x28", "0123456789abcdef\t"} {
+// FuzzSplitTokens compares splitTokens, which looks at eight bytes at a time, with
+// strings.Split.
+func FuzzSplitTokens(f *testing.F) {
+	for _, s := range []string{"", "eni-0a1b2c3d4e5f67890 x", "abcdefgh\x1f ", "abcdefg\x7f", "abcdefgh\x80 é",
+		"0123456789abcdef\t", "\xff\xff\xff\xff\xff\xff\xff~ ", "!!!!!!! !!!!!!!! ! ", "        ", " a  b   c    d "} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		want := utf8.ValidString(s)
-		for _, r := range s {
-			if r < 0x20 || r == 0x7f {
-				want = false
+		var want []string
+		for _, tok := range strings.Split(s, " ") {
+			if tok != "" {
+				want = append(want, tok)
 			}
 		}
-		if got := checkText(s) == nil; got != want {
-			t.Fatalf("checkText(%q) = %v, want %v", s, checkText(s), want)
+		wantPrintable := true
+		for i := 0; i < len(s); i++ {
+			if s[i] < 0x20 || s[i] > 0x7e {
+				wantPrintable = false
+			}
+		}
+		var toks [maxTokens]span
+		n, printable := splitTokens(s, &toks)
+		if n != len(want) || printable != wantPrintable {
+			t.Fatalf("splitTokens(%q) = %d, %v; want %d, %v", s, n, printable, len(want), wantPrintable)
+		}
+		for k := 0; k < min(n, maxTokens); k++ {
+			if got := s[toks[k].start:toks[k].end]; got != want[k] {
+				t.Fatalf("splitTokens(%q): token %d is %q, want %q", s, k, got, want[k])
+			}
 		}
 	})
 }

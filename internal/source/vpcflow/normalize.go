@@ -187,37 +187,58 @@ func Normalize(r *Record) (*ocsf.NetworkActivity, error) {
 // ev unspecified, when an address of r is not an IP address or r has neither start nor
 // end time.
 func (n *Normalizer) NormalizeInto(ev *ocsf.NetworkActivity, r *Record) error {
+	return n.normalize(ev, r, false)
+}
+
+// normalize is NormalizeInto. When reuse is true, ev must hold the event of the previous
+// call, unmodified: then only the attributes that vary between records are reset, which
+// spares rewriting (and, while the garbage collector marks, shading) every pointer of the
+// event.
+func (n *Normalizer) normalize(ev *ocsf.NetworkActivity, r *Record, reuse bool) error {
 	if r.Has(FieldSrcAddr) {
-		if err := checkIP(FieldSrcAddr, r.SrcAddr); err != nil {
+		if err := checkIP(FieldSrcAddr, r.str[FieldSrcAddr]); err != nil {
 			return err
 		}
 	}
 	if r.Has(FieldDstAddr) {
-		if err := checkIP(FieldDstAddr, r.DstAddr); err != nil {
+		if err := checkIP(FieldDstAddr, r.str[FieldDstAddr]); err != nil {
 			return err
 		}
 	}
-	if r.Has(FieldPktSrcAddr) && (r.PktSrcAddr != r.SrcAddr || !r.Has(FieldSrcAddr)) {
-		if err := checkIP(FieldPktSrcAddr, r.PktSrcAddr); err != nil {
+	if r.Has(FieldPktSrcAddr) && (r.str[FieldPktSrcAddr] != r.str[FieldSrcAddr] || !r.Has(FieldSrcAddr)) {
+		if err := checkIP(FieldPktSrcAddr, r.str[FieldPktSrcAddr]); err != nil {
 			return err
 		}
 	}
-	if r.Has(FieldPktDstAddr) && (r.PktDstAddr != r.DstAddr || !r.Has(FieldDstAddr)) {
-		if err := checkIP(FieldPktDstAddr, r.PktDstAddr); err != nil {
+	if r.Has(FieldPktDstAddr) && (r.str[FieldPktDstAddr] != r.str[FieldDstAddr] || !r.Has(FieldDstAddr)) {
+		if err := checkIP(FieldPktDstAddr, r.str[FieldPktDstAddr]); err != nil {
 			return err
 		}
 	}
 	var t int64
 	switch {
 	case r.Has(FieldStart):
-		t = r.Start
+		t = r.num[FieldStart]
 	case r.Has(FieldEnd):
-		t = r.End
+		t = r.num[FieldEnd]
 	default:
 		return errNoTime
 	}
 
-	*ev = eventTemplate
+	if reuse {
+		// What is not reset here is either constant (from eventTemplate) or set below on
+		// every path.
+		ev.Disposition, ev.DispositionID = "", 0
+		ev.Metadata.Product.Version = ""
+		ev.StartTime, ev.StartTimeDT, ev.EndTime, ev.EndTimeDT = 0, time.Time{}, 0, time.Time{}
+		ev.Cloud.Zone = ""
+		ev.SrcEndpoint, ev.DstEndpoint = ocsf.NetworkEndpoint{}, ocsf.NetworkEndpoint{}
+		ev.ConnectionInfo = ocsf.NetworkConnectionInfo{}
+		ev.Traffic = ocsf.NetworkTraffic{}
+		ev.StatusCode = ""
+	} else {
+		*ev = eventTemplate
+	}
 
 	// Activity, disposition and action from action.
 	activity := 0 // index in activities
@@ -226,15 +247,15 @@ func (n *Normalizer) NormalizeInto(ev *ocsf.NetworkActivity, r *Record) error {
 	case !r.Fields.Has(FieldAction):
 	case r.Dash.Has(FieldAction):
 		ev.Disposition, ev.DispositionID = "-", dispositionOther
-	case r.Action == "ACCEPT":
+	case r.str[FieldAction] == "ACCEPT":
 		activity, actionID = 2, actionAllowed
 		ev.Disposition, ev.DispositionID = "Allowed", dispositionAllowed
-	case r.Action == "REJECT":
+	case r.str[FieldAction] == "REJECT":
 		activity, actionID = 1, actionDenied
 		ev.Disposition, ev.DispositionID = "Blocked", dispositionBlocked
 	default:
 		activity = 3
-		ev.Disposition, ev.DispositionID = n.intern(FieldAction, r.Action), dispositionOther
+		ev.Disposition, ev.DispositionID = n.intern(FieldAction, r.str[FieldAction]), dispositionOther
 	}
 	c := classifications[activity]
 	ev.ActivityID, ev.ActivityName, ev.TypeUID, ev.TypeName = c.activityID, c.activityName, c.typeUID, c.typeName
@@ -242,7 +263,7 @@ func (n *Normalizer) NormalizeInto(ev *ocsf.NetworkActivity, r *Record) error {
 
 	// Metadata: the constants are in eventTemplate.
 	if r.Has(FieldVersion) {
-		ev.Metadata.Product.Version = n.intern(FieldVersion, r.Version)
+		ev.Metadata.Product.Version = n.intern(FieldVersion, r.str[FieldVersion])
 	}
 
 	// Times: time is start, in milliseconds; end when start is "-".
@@ -252,54 +273,54 @@ func (n *Normalizer) NormalizeInto(ev *ocsf.NetworkActivity, r *Record) error {
 		ev.StartTime, ev.StartTimeDT = ev.Time, ev.TimeDT
 	}
 	if r.Has(FieldEnd) {
-		ev.EndTime = r.End * 1000
-		ev.EndTimeDT = time.Unix(r.End, 0).UTC()
+		ev.EndTime = r.num[FieldEnd] * 1000
+		ev.EndTimeDT = time.Unix(r.num[FieldEnd], 0).UTC()
 	}
 
 	// Cloud (provider is in eventTemplate).
 	ev.Cloud.Account.UID = n.Account
 	if r.Has(FieldAccountID) {
-		ev.Cloud.Account.UID = n.intern(FieldAccountID, r.AccountID)
+		ev.Cloud.Account.UID = n.intern(FieldAccountID, r.str[FieldAccountID])
 	}
 	ev.Cloud.Region = n.Region
 	if r.Has(FieldRegion) {
-		ev.Cloud.Region = n.intern(FieldRegion, r.Region)
+		ev.Cloud.Region = n.intern(FieldRegion, r.str[FieldRegion])
 	}
 	if r.Has(FieldAZID) {
-		ev.Cloud.Zone = n.intern(FieldAZID, r.AZID)
+		ev.Cloud.Zone = n.intern(FieldAZID, r.str[FieldAZID])
 	}
 
 	// Endpoints: the packet-level address when it differs, the interface's one kept aside.
 	n.setIP(&ev.SrcEndpoint, r, FieldSrcAddr, FieldPktSrcAddr)
 	n.setIP(&ev.DstEndpoint, r, FieldDstAddr, FieldPktDstAddr)
 	if r.Has(FieldSrcPort) {
-		ev.SrcEndpoint.Port = n.int32p(r.SrcPort)
+		ev.SrcEndpoint.Port = n.int32p(int32(r.num[FieldSrcPort]))
 	}
 	if r.Has(FieldDstPort) {
-		ev.DstEndpoint.Port = n.int32p(r.DstPort)
+		ev.DstEndpoint.Port = n.int32p(int32(r.num[FieldDstPort]))
 	}
 	if r.Fields.Has(FieldPktSrcAWSService) {
-		ev.SrcEndpoint.SvcName = n.intern(FieldPktSrcAWSService, r.PktSrcAWSService)
+		ev.SrcEndpoint.SvcName = n.intern(FieldPktSrcAWSService, r.str[FieldPktSrcAWSService])
 	}
 	if r.Fields.Has(FieldPktDstAWSService) {
-		ev.DstEndpoint.SvcName = n.intern(FieldPktDstAWSService, r.PktDstAWSService)
+		ev.DstEndpoint.SvcName = n.intern(FieldPktDstAWSService, r.str[FieldPktDstAWSService])
 	}
 	// The interface is the destination of ingress traffic and the source otherwise.
 	local := &ev.SrcEndpoint
-	if r.Has(FieldFlowDirection) && r.FlowDirection == "ingress" {
+	if r.Has(FieldFlowDirection) && r.str[FieldFlowDirection] == "ingress" {
 		local = &ev.DstEndpoint
 	}
 	if r.Has(FieldInterfaceID) {
-		local.InterfaceUID = r.InterfaceID
+		local.InterfaceUID = r.str[FieldInterfaceID]
 	}
 	if r.Has(FieldVPCID) {
-		local.VPCUID = n.intern(FieldVPCID, r.VPCID)
+		local.VPCUID = n.intern(FieldVPCID, r.str[FieldVPCID])
 	}
 	if r.Has(FieldInstanceID) {
-		local.InstanceUID = r.InstanceID
+		local.InstanceUID = r.str[FieldInstanceID]
 	}
 	if r.Has(FieldSubnetID) {
-		local.SubnetUID = n.intern(FieldSubnetID, r.SubnetID)
+		local.SubnetUID = n.intern(FieldSubnetID, r.str[FieldSubnetID])
 	}
 	// src_endpoint and dst_endpoint are required and a network_endpoint needs one of ip,
 	// svc_name, instance_uid, interface_uid...: an endpoint the record says nothing about
@@ -313,43 +334,43 @@ func (n *Normalizer) NormalizeInto(ev *ocsf.NetworkActivity, r *Record) error {
 	// Connection info.
 	ci := &ev.ConnectionInfo
 	if r.Has(FieldProtocol) {
-		ci.ProtocolNum = r.Protocol
+		ci.ProtocolNum = int32(r.num[FieldProtocol])
 	}
 	if r.Fields.Has(FieldType) {
-		ci.ProtocolVer = n.intern(FieldType, r.Type)
+		ci.ProtocolVer = n.intern(FieldType, r.str[FieldType])
 	}
 	if r.Has(FieldTCPFlags) {
-		ci.TCPFlags = n.int32p(r.TCPFlags)
+		ci.TCPFlags = n.int32p(int32(r.num[FieldTCPFlags]))
 	}
-	switch p := r.TrafficPath; {
+	switch p := r.num[FieldTrafficPath]; {
 	case !r.Has(FieldTrafficPath):
 		ci.BoundaryID, ci.Boundary = 99, "-"
-	case p >= 1 && int(p) < len(boundaries):
-		ci.BoundaryID, ci.Boundary = p+3, boundaries[p]
+	case p >= 1 && p < int64(len(boundaries)):
+		ci.BoundaryID, ci.Boundary = int32(p)+3, boundaries[p]
 	default:
-		ci.BoundaryID, ci.Boundary = 99, strconv.Itoa(int(p))
+		ci.BoundaryID, ci.Boundary = 99, strconv.FormatInt(p, 10)
 	}
 	switch {
 	case !r.Fields.Has(FieldFlowDirection):
 		ci.DirectionID, ci.Direction = directionUnknown, "Unknown"
-	case r.FlowDirection == "ingress":
+	case r.str[FieldFlowDirection] == "ingress":
 		ci.DirectionID, ci.Direction = directionInbound, "Inbound"
-	case r.FlowDirection == "egress":
+	case r.str[FieldFlowDirection] == "egress":
 		ci.DirectionID, ci.Direction = directionOutbound, "Outbound"
 	case r.Dash.Has(FieldFlowDirection):
 		ci.DirectionID, ci.Direction = directionOther, "-"
 	default:
-		ci.DirectionID, ci.Direction = directionOther, n.intern(FieldFlowDirection, r.FlowDirection)
+		ci.DirectionID, ci.Direction = directionOther, n.intern(FieldFlowDirection, r.str[FieldFlowDirection])
 	}
 
 	if r.Has(FieldPackets) {
-		ev.Traffic.Packets = r.Packets
+		ev.Traffic.Packets = r.num[FieldPackets]
 	}
 	if r.Has(FieldBytes) {
-		ev.Traffic.Bytes = r.Bytes
+		ev.Traffic.Bytes = r.num[FieldBytes]
 	}
 	if r.Has(FieldLogStatus) {
-		ev.StatusCode = n.intern(FieldLogStatus, r.LogStatus)
+		ev.StatusCode = n.intern(FieldLogStatus, r.str[FieldLogStatus])
 	}
 
 	ev.Observables = n.observables(ev)
@@ -409,10 +430,10 @@ func shorten(s string) string {
 func (n *Normalizer) setIP(ep *ocsf.NetworkEndpoint, r *Record, addr, pkt Field) {
 	a, p := "", ""
 	if r.Has(addr) {
-		a = r.String(addr)
+		a = r.str[addr]
 	}
 	if r.Has(pkt) {
-		p = r.String(pkt)
+		p = r.str[pkt]
 	}
 	switch {
 	case p == "" || p == a:
@@ -478,7 +499,7 @@ func (n *Normalizer) unmapped(r *Record) map[string]string {
 	if set == n.lastUnmappedSet && n.lastUnmapped != nil {
 		same := true
 		for i, f := range unmappedFields {
-			if set.Has(f) && r.String(f) != n.lastUnmappedVal[i] {
+			if set.Has(f) && r.str[f] != n.lastUnmappedVal[i] {
 				same = false
 				break
 			}
@@ -493,7 +514,7 @@ func (n *Normalizer) unmapped(r *Record) map[string]string {
 			n.lastUnmappedVal[i] = ""
 			continue
 		}
-		v := r.String(f)
+		v := r.str[f]
 		if internedFields.Has(f) {
 			v = n.intern(f, v)
 		}

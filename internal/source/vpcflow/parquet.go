@@ -33,6 +33,7 @@ type parquetReader struct {
 	sink  source.Sink
 	norm  Normalizer
 	ev    ocsf.NetworkActivity
+	reuse bool // ev holds the previous event, as normalize left it
 	rec   Record
 	cols  []parquetColumn
 	set   FieldSet
@@ -160,9 +161,11 @@ func (p *parquetReader) row(row parquet.Row, pos int64) error {
 	if err := p.decode(row); err != nil {
 		return p.sink.DeadLetter(renderRow(row), pos, err.Error())
 	}
-	if err := p.norm.NormalizeInto(&p.ev, &p.rec); err != nil {
+	if err := p.norm.normalize(&p.ev, &p.rec, p.reuse); err != nil {
+		p.reuse = false // normalize may have stopped half-way
 		return p.sink.DeadLetter(renderRow(row), pos, err.Error())
 	}
+	p.reuse = true
 	return p.sink.Event(&p.ev, pos)
 }
 
@@ -215,13 +218,13 @@ func (p *parquetReader) decode(row parquet.Row) error {
 	for f := range numFields {
 		switch {
 		case strs.Has(f):
-			*r.stringField(f) = s[p.spans[f].start:p.spans[f].end]
+			r.str[f] = s[p.spans[f].start:p.spans[f].end]
 		case r.Dash.Has(f) && f.Kind() == KindString:
-			*r.stringField(f) = "-"
+			r.str[f] = "-"
 		}
 	}
-	if r.Has(FieldVersion) && !isDigits(r.Version) {
-		return fieldError(FieldVersion, r.Version, "not a version number")
+	if r.Has(FieldVersion) && !isDigits(r.str[FieldVersion]) {
+		return fieldError(FieldVersion, r.str[FieldVersion], "not a version number")
 	}
 	return nil
 }

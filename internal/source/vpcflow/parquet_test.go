@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -284,4 +285,91 @@ func TestEventsStayValid(t *testing.T) {
 			t.Fatalf("event %d changed after later records:\n got %v\nwant %v", i, flattenEvent(t, &s.events[i]), flattenEvent(t, want))
 		}
 	}
+}
+
+// TestReuseMatchesFresh reads a long, varied input (layouts switching mid-stream, every kind
+// of action, direction, NODATA, "-" anywhere, dead letters in between) and checks every
+// event against a fresh normalization of its line: the reader rewrites only the varying
+// parts of its event, and nothing of a previous record may survive into the next.
+func TestReuseMatchesFresh(t *testing.T) {
+	all := KnownFields()
+	layouts := [][]Field{all, DefaultFields(),
+		{FieldInstanceID, FieldVersion, FieldSrcAddr, FieldDstAddr, FieldPktSrcAddr, FieldPktDstAddr, FieldStart, FieldAction},
+		{FieldRejectReason, FieldStart, FieldEnd, FieldFlowDirection, FieldInterfaceID, FieldSublocationID}}
+	rng := rand.New(rand.NewPCG(7, 7))
+	var b strings.Builder
+	type want struct {
+		pos    int64
+		layout Layout
+		line   string
+	}
+	var wants []want
+	var cur Layout
+	lineNo := int64(0)
+	for range 5000 {
+		fs := layouts[rng.IntN(len(layouts))]
+		l := mustNewLayout(t, fs)
+		if l.String() != cur.String() {
+			b.WriteString(l.String() + "\n")
+			lineNo++
+			cur = l
+		}
+		set := []any{}
+		for range rng.IntN(4) {
+			set = append(set, fs[rng.IntN(len(fs))], "-")
+		}
+		switch rng.IntN(8) {
+		case 0:
+			set = append(set, FieldFlowDirection, "ingress", FieldPktSrcAddr, "198.51.100."+strconv.Itoa(rng.IntN(256)))
+		case 1:
+			set = append(set, FieldAction, "REJECT", FieldTrafficPath, strconv.Itoa(rng.IntN(10)), FieldRejectReason, "BPA")
+		case 2:
+			set = append(set, FieldLogStatus, "NODATA", FieldSrcAddr, "-", FieldDstAddr, "-", FieldPktSrcAddr, "-", FieldPktDstAddr, "-")
+		case 3:
+			set = append(set, FieldSrcAddr, "not-an-ip") // a dead letter between events
+		case 4:
+			set = append(set, FieldSublocationType, "outpost", FieldSublocationID, "op-"+strconv.Itoa(rng.IntN(3)))
+		}
+		ln := line(fs, set...)
+		b.WriteString(ln + "\n")
+		lineNo++
+		wants = append(wants, want{lineNo, l, ln})
+	}
+	s := &recordingSink{t: t}
+	if err := (Format{}).Read(t.Context(), sourceInput(b.String()), s); err != nil {
+		t.Fatal(err)
+	}
+	if len(s.events)+len(s.dead) != len(wants) || len(s.dead) == 0 || len(s.events) == 0 {
+		t.Fatalf("%d events + %d dead letters, want %d records of both kinds", len(s.events), len(s.dead), len(wants))
+	}
+	ei := 0
+	for _, w := range wants {
+		var r Record
+		if err := w.layout.Parse(w.line, &r); err != nil {
+			continue
+		}
+		fresh, err := Normalize(&r)
+		if err != nil {
+			continue
+		}
+		if ei >= len(s.events) || s.pos[ei] != w.pos {
+			t.Fatalf("no event for line %d", w.pos)
+		}
+		if !reflect.DeepEqual(&s.events[ei], fresh) {
+			t.Fatalf("line %d %q:\n got %v\nwant %v", w.pos, w.line, flattenEvent(t, &s.events[ei]), flattenEvent(t, fresh))
+		}
+		ei++
+	}
+	if ei != len(s.events) {
+		t.Errorf("%d events, %d expected", len(s.events), ei)
+	}
+}
+
+func mustNewLayout(t *testing.T, fs []Field) Layout {
+	t.Helper()
+	l, err := NewLayout(fs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
 }

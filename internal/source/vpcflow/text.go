@@ -20,6 +20,7 @@ type textReader struct {
 	sink   source.Sink
 	norm   Normalizer
 	ev     ocsf.NetworkActivity
+	reuse  bool // ev holds the previous event, as normalize left it
 	rec    Record
 	layout Layout
 	// header is false until a header line is read: records then use the default format
@@ -114,9 +115,11 @@ func (t *textReader) line(b []byte, pos int64) error {
 	if err := t.layout.Parse(s, &t.rec); err != nil {
 		return t.sink.DeadLetter(b, pos, err.Error())
 	}
-	if err := t.norm.NormalizeInto(&t.ev, &t.rec); err != nil {
+	if err := t.norm.normalize(&t.ev, &t.rec, t.reuse); err != nil {
+		t.reuse = false // normalize may have stopped half-way
 		return t.sink.DeadLetter(b, pos, err.Error())
 	}
+	t.reuse = true
 	return t.sink.Event(&t.ev, pos)
 }
 
@@ -179,12 +182,12 @@ func sniffText(head []byte) bool {
 	if err := DefaultLayout().Parse(trimExportTimestamp(s), &r); err != nil {
 		return false
 	}
-	switch r.Action {
+	switch r.String(FieldAction) {
 	case "ACCEPT", "REJECT", "-":
 	default:
 		return false
 	}
-	switch r.LogStatus {
+	switch r.String(FieldLogStatus) {
 	case "OK", "NODATA", "SKIPDATA":
 	default:
 		return false

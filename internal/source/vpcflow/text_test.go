@@ -174,17 +174,28 @@ func TestLayoutParse(t *testing.T) {
 		{name: "default", layout: def,
 			line: "2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK",
 			check: func(t *testing.T, r *Record) {
-				want := Record{Fields: def.Set(), Version: "2", AccountID: "123456789010", InterfaceID: "eni-1235b8ca123456789",
-					SrcAddr: "172.31.16.139", DstAddr: "172.31.16.21", SrcPort: 20641, DstPort: 22, Protocol: 6,
-					Packets: 20, Bytes: 4249, Start: 1418530010, End: 1418530070, Action: "ACCEPT", LogStatus: "OK"}
-				if *r != want {
+				var want Record
+				for _, kv := range []struct {
+					f Field
+					v any
+				}{{FieldVersion, "2"}, {FieldAccountID, "123456789010"}, {FieldInterfaceID, "eni-1235b8ca123456789"},
+					{FieldSrcAddr, "172.31.16.139"}, {FieldDstAddr, "172.31.16.21"}, {FieldSrcPort, 20641}, {FieldDstPort, 22},
+					{FieldProtocol, 6}, {FieldPackets, 20}, {FieldBytes, 4249}, {FieldStart, 1418530010}, {FieldEnd, 1418530070},
+					{FieldAction, "ACCEPT"}, {FieldLogStatus, "OK"}} {
+					if v, ok := kv.v.(string); ok {
+						want.SetString(kv.f, v)
+					} else {
+						want.SetInt(kv.f, int64(kv.v.(int)))
+					}
+				}
+				if *r != want || want.Fields != def.Set() {
 					t.Errorf("got %+v\nwant %+v", *r, want)
 				}
 			}},
 		{name: "IPv6", layout: def,
 			line: "2 123456789010 eni-1235b8ca123456789 2001:db8:1234:a100:8d6e:3477:df66:f105 2001:db8:1234:a102:3304:8879:34cf:4071 34892 22 6 54 8855 1477913708 1477913820 ACCEPT OK",
 			check: func(t *testing.T, r *Record) {
-				if r.SrcAddr != "2001:db8:1234:a100:8d6e:3477:df66:f105" || r.DstPort != 22 {
+				if port, _ := r.Int(FieldDstPort); r.String(FieldSrcAddr) != "2001:db8:1234:a100:8d6e:3477:df66:f105" || port != 22 {
 					t.Errorf("got %+v", *r)
 				}
 			}},
@@ -192,7 +203,8 @@ func TestLayoutParse(t *testing.T) {
 			line: "2 123456789010 eni-1235b8ca123456789 - - - - - - - 1431280876 1431280934 - NODATA",
 			check: func(t *testing.T, r *Record) {
 				dash := FieldSetOf(FieldSrcAddr, FieldDstAddr, FieldSrcPort, FieldDstPort, FieldProtocol, FieldPackets, FieldBytes, FieldAction)
-				if r.Dash != dash || r.SrcAddr != "-" || r.Action != "-" || r.LogStatus != "NODATA" || r.Has(FieldSrcPort) || !r.Has(FieldStart) {
+				if r.Dash != dash || r.String(FieldSrcAddr) != "-" || r.String(FieldAction) != "-" || r.String(FieldLogStatus) != "NODATA" ||
+					r.Has(FieldSrcPort) || !r.Has(FieldStart) {
 					t.Errorf("got %+v, dash %b want %b", *r, r.Dash, dash)
 				}
 			}},
@@ -202,13 +214,16 @@ func TestLayoutParse(t *testing.T) {
 		{name: "non-ASCII UTF-8 is text", layout: def,
 			line: "2 123456789010 eni-é 1.1.1.1 2.2.2.2 1 2 6 1 1 1 2 ACCEPT OK",
 			check: func(t *testing.T, r *Record) {
-				if r.InterfaceID != "eni-é" {
+				if r.String(FieldInterfaceID) != "eni-é" {
 					t.Errorf("got %+v", *r)
 				}
 			}},
 		{name: "runs of spaces", layout: v5, line: "  ingress 10.0.0.1  80 5    10.0.0.1 2 1 1700000000  ",
 			check: func(t *testing.T, r *Record) {
-				if r.FlowDirection != "ingress" || r.SrcPort != 80 || r.Version != "5" || r.TCPFlags != 2 || r.TrafficPath != 1 {
+				sp, _ := r.Int(FieldSrcPort)
+				fl, _ := r.Int(FieldTCPFlags)
+				tp, _ := r.Int(FieldTrafficPath)
+				if r.String(FieldFlowDirection) != "ingress" || sp != 80 || r.String(FieldVersion) != "5" || fl != 2 || tp != 1 {
 					t.Errorf("got %+v", *r)
 				}
 			}},

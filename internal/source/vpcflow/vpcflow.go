@@ -107,8 +107,9 @@ func (Format) Sniff(head []byte) bool {
 //
 // The event passed to sink.Event is reused for the next record once the call returns, so
 // a sink that keeps it must copy it; a shallow copy is enough, because the strings, slices,
-// pointers and maps it references are never modified afterwards (and must not be modified
-// by the sink either).
+// pointers and maps it references are never modified afterwards. The event and what it
+// references are read-only: a sink must not modify them (Read rewrites only the parts of
+// the event that vary from one record to the next).
 //
 // Read returns an error when in cannot be read, when sink fails, when ctx is done, and,
 // after dead-lettering their records, when a header or Parquet schema names an unknown
