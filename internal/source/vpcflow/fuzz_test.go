@@ -3,6 +3,7 @@ package vpcflow
 import (
 	"bytes"
 	"context"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -124,6 +125,21 @@ func FuzzSplitTokens(f *testing.F) {
 			if got := s[toks[k].start:toks[k].end]; got != want[k] {
 				t.Fatalf("splitTokens(%q): token %d is %q, want %q", s, k, got, want[k])
 			}
+		}
+	})
+}
+
+// FuzzIsIPv4 checks the IPv4 fast path against net/netip: it accepts exactly the dotted
+// quads netip.ParseAddr accepts.
+func FuzzIsIPv4(f *testing.F) {
+	for _, s := range []string{"10.0.1.5", "255.255.255.255", "256.1.1.1", "01.2.3.4", "0.0.0.0", "1.2.3", "1.2.3.4.5", "1..2.3", "::ffff:1.2.3.4", "1.2.3.4 "} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		a, err := netip.ParseAddr(s)
+		want := err == nil && a.Is4() && strings.Trim(s, "0123456789.") == ""
+		if got := isIPv4(s); got != want {
+			t.Fatalf("isIPv4(%q) = %v, want %v", s, got, want)
 		}
 	})
 }

@@ -194,6 +194,7 @@ const (
 func splitTokens(line string, toks *[maxTokens]span) (n int, printable bool) {
 	printable = true
 	start, i := 0, 0
+	var bad uint64
 	emit := func(end int) {
 		if end > start {
 			if n < maxTokens {
@@ -208,10 +209,8 @@ func splitTokens(line string, toks *[maxTokens]span) (n int, printable bool) {
 		x := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
 			uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
 		// A byte below 0x20, or above 0x7e (DEL and non-ASCII), sets its high bit in bad
-		// (a carry or borrow can add bits, but only above a byte that is itself set).
-		if ((x-0x20*swarOnes)&^x|(x+swarOnes)|x)&swarHighs != 0 {
-			printable = false
-		}
+		// (a carry or borrow can add high bits, but only above a byte that sets its own).
+		bad |= (x-0x20*swarOnes)&^x | (x + swarOnes) | x
 		// The high bit of each byte that is a space, exactly (no carry crosses bytes).
 		y := x ^ swarSpaces
 		spaces := ^((y&swarLows + swarLows) | y | swarLows)
@@ -229,7 +228,7 @@ func splitTokens(line string, toks *[maxTokens]span) (n int, printable bool) {
 		}
 	}
 	emit(len(line))
-	return n, printable
+	return n, printable && bad&swarHighs == 0
 }
 
 // checkText fails unless line is printable UTF-8: no control character (tabs included), no
