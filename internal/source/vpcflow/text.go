@@ -21,7 +21,6 @@ type textReader struct {
 	norm   Normalizer
 	ev     ocsf.NetworkActivity
 	reuse  bool // ev holds the previous event, as normalize left it
-	rec    Record
 	layout Layout
 	// header is false until a header line is read: records then use the default format
 	// and may carry the timestamp prefix of CloudWatch Logs exports.
@@ -38,7 +37,10 @@ func (f Format) readText(ctx context.Context, in source.Input, br *bufio.Reader,
 		norm: Normalizer{Region: in.Region, Account: in.Account}}
 	maxLine := f.maxLine()
 	tooLong := "line longer than " + strconv.Itoa(maxLine) + " bytes"
-	var lineNo int64
+	var (
+		lineNo int64
+		rec    Record // on the stack: writing its strings needs no write barrier
+	)
 	for {
 		b, err := br.ReadSlice('\n')
 		if len(b) == 0 && errors.Is(err, io.EOF) {
@@ -74,7 +76,7 @@ func (f Format) readText(ctx context.Context, in source.Input, br *bufio.Reader,
 			if err := sink.DeadLetter(line[:maxLine], lineNo, tooLong); err != nil {
 				return fmt.Errorf("vpcflow: %s: line %d: %w", in.Name, lineNo, err)
 			}
-		} else if err := t.line(line, lineNo); err != nil {
+		} else if err := t.line(line, lineNo, &rec); err != nil {
 			return fmt.Errorf("vpcflow: %s: line %d: %w", in.Name, lineNo, err)
 		}
 		if err != nil { // io.EOF after a last line without newline
@@ -87,8 +89,9 @@ func (f Format) readText(ctx context.Context, in source.Input, br *bufio.Reader,
 	return nil
 }
 
-// line handles one line (without line ending); it returns only the sink's errors.
-func (t *textReader) line(b []byte, pos int64) error {
+// line handles one line (without line ending), parsing it into rec; it returns only the
+// sink's errors.
+func (t *textReader) line(b []byte, pos int64, rec *Record) error {
 	if isBlank(b) {
 		return nil
 	}
@@ -112,10 +115,10 @@ func (t *textReader) line(b []byte, pos int64) error {
 	if !t.header {
 		s = trimExportTimestamp(s)
 	}
-	if err := t.layout.Parse(s, &t.rec); err != nil {
+	if err := t.layout.Parse(s, rec); err != nil {
 		return t.sink.DeadLetter(b, pos, err.Error())
 	}
-	if err := t.norm.normalize(&t.ev, &t.rec, t.reuse); err != nil {
+	if err := t.norm.normalize(&t.ev, rec, t.reuse); err != nil {
 		t.reuse = false // normalize may have stopped half-way
 		return t.sink.DeadLetter(b, pos, err.Error())
 	}
