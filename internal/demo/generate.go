@@ -2,6 +2,7 @@ package demo
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -168,8 +169,7 @@ func writeVPC(ctx context.Context, dir string, day time.Time, vpc *VPC, budget i
 		e.recs = e.recs[:want]
 		left = max(left-want, 0)
 		*written += want
-		slices.SortStableFunc(e.recs, func(a, b record) int { return int(a.start - b.start) })
-		name, err := writeFile(dir, hour, vpc, e.recs)
+		name, err := writeFile(dir, hour, vpc, e.recs, byStart(e.recs))
 		if err != nil {
 			return nil, err
 		}
@@ -178,10 +178,23 @@ func writeVPC(ctx context.Context, dir string, day time.Time, vpc *VPC, budget i
 	return files, nil
 }
 
+// byStart returns the indexes of recs in the order of their start times (ties in generation
+// order), as flow logs list records. Sorting indexes avoids moving the records themselves.
+func byStart(recs []record) []int32 {
+	order := make([]int32, len(recs))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortFunc(order, func(a, b int32) int {
+		return cmp.Or(cmp.Compare(recs[a].start, recs[b].start), cmp.Compare(a, b))
+	})
+	return order
+}
+
 // writeFile writes one delivery of records as AWS does: gzip, a header line naming the
-// subscription's fields, then one space-separated record per line, under
+// subscription's fields, then one space-separated record per line in the given order, under
 // AWSLogs/<account>/vpcflowlogs/<region>/<yyyy>/<mm>/<dd>/.
-func writeFile(dir string, hour time.Time, vpc *VPC, recs []record) (string, error) {
+func writeFile(dir string, hour time.Time, vpc *VPC, recs []record, order []int32) (string, error) {
 	acct := vpc.Account.ID
 	sum := sha256.Sum256([]byte(vpc.FlowLogID + hour.Format(time.RFC3339)))
 	name := fmt.Sprintf("%s_vpcflowlogs_%s_%s_%sZ_%s.log.gz", acct, vpc.Region, vpc.FlowLogID,
@@ -206,7 +219,7 @@ func writeFile(dir string, hour time.Time, vpc *VPC, recs []record) (string, err
 	}
 	line = append(line, '\n')
 	w.Write(line)
-	for i := range recs {
+	for _, i := range order {
 		line = line[:0]
 		for j, fld := range vpc.Format {
 			if j > 0 {
