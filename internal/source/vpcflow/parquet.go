@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -79,20 +80,17 @@ func (p *parquetReader) mapColumns(schema *parquet.Schema) {
 	paths := schema.Columns()
 	p.cols = make([]parquetColumn, len(paths))
 	for i, path := range paths {
-		name := path[0]
-		for _, part := range path[1:] {
-			name += "." + part
-		}
+		name := strings.Join(path, ".")
 		f, ok := FieldByName(name)
 		if !ok || len(path) != 1 {
 			if p.bad == nil {
-				p.bad = fmt.Errorf("Parquet schema: %w", &UnknownFieldError{Name: name})
+				p.bad = fmt.Errorf("schema of the Parquet file: %w", &UnknownFieldError{Name: name})
 			}
 			continue
 		}
 		if p.set.Has(f) {
 			if p.bad == nil {
-				p.bad = fmt.Errorf("Parquet schema: field %q appears twice", name)
+				p.bad = fmt.Errorf("schema of the Parquet file: field %q appears twice", name)
 			}
 			continue
 		}

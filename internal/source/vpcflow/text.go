@@ -16,7 +16,6 @@ import (
 
 // textReader holds the state of one text input being read.
 type textReader struct {
-	in     source.Input
 	sink   source.Sink
 	norm   Normalizer
 	ev     ocsf.NetworkActivity
@@ -33,7 +32,7 @@ type textReader struct {
 
 // readText reads text records from br.
 func (f Format) readText(ctx context.Context, in source.Input, br *bufio.Reader, sink source.Sink) error {
-	t := &textReader{in: in, sink: sink, layout: DefaultLayout(),
+	t := &textReader{sink: sink, layout: DefaultLayout(),
 		norm: Normalizer{Region: in.Region, Account: in.Account}}
 	maxLine := f.maxLine()
 	tooLong := "line longer than " + strconv.Itoa(maxLine) + " bytes"

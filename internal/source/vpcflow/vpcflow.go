@@ -6,13 +6,17 @@
 //
 // Text records are space-separated fields, "-" for a value that does not apply. Deliveries
 // to S3 start with a header line naming the fields (any subset of versions 2 to 8, in any
-// order); without a header (CloudWatch Logs, the default format) the default version 2
-// order applies. A header naming an unknown field makes the records that follow it
-// unusable: each is dead-lettered with the reason and Read returns an *UnknownFieldError.
-// Lines longer than Format.MaxLineBytes are dead-lettered and reading resumes at the next
-// line; blank lines and header lines are not records. Parquet deliveries (columns named
-// like the fields with '_' for '-') are read row group by row group; numeric columns may be
-// INT32, INT64, DOUBLE or text.
+// order, hyphenated or underscored); without a header (CloudWatch Logs, the default format)
+// the default version 2 order applies, and the RFC 3339 timestamp that CloudWatch Logs
+// exports put before each message is skipped. A header may come again later (concatenated
+// files) and then applies to the lines after it. A header naming an unknown field makes the
+// records that follow it unusable: each is dead-lettered with the reason, and Read returns
+// an *UnknownFieldError once it has read them all. Records must be printable UTF-8; lines
+// longer than Format.MaxLineBytes are dead-lettered (their first MaxLineBytes bytes) and
+// reading resumes at the next line; blank lines and header lines are not records, and CRLF
+// line endings are accepted. Parquet deliveries (columns named like the fields with '_' for
+// '-') are read row group by row group through Input.ReaderAt; numeric columns may be
+// INT32, INT64, DOUBLE (integral values) or text, start and end may be TIMESTAMPs.
 //
 // # Mapping
 //
