@@ -3,6 +3,7 @@ package vpcflow
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -45,6 +46,9 @@ type parquetReader struct {
 
 // readParquet reads a Parquet delivery through in.ReaderAt, row group by row group.
 func (f Format) readParquet(ctx context.Context, in source.Input, sink source.Sink) error {
+	if err := checkFooter(in.ReaderAt, in.Size); err != nil {
+		return fmt.Errorf("vpcflow: %s: %w", in.Name, err)
+	}
 	var pf *parquet.File
 	err := guard(func() (err error) {
 		pf, err = parquet.OpenFile(in.ReaderAt, in.Size, parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
@@ -66,11 +70,29 @@ func (f Format) readParquet(ctx context.Context, in source.Input, sink source.Si
 	}
 	for _, rg := range groups {
 		if err := p.readRowGroup(ctx, rg, rows, &pos); err != nil {
-			return fmt.Errorf("vpcflow: %s: row %d: %w", in.Name, pos, err)
+			return fmt.Errorf("vpcflow: %s: after %d rows: %w", in.Name, pos, err)
 		}
 	}
 	if p.bad != nil {
 		return fmt.Errorf("vpcflow: %s: %w", in.Name, p.bad)
+	}
+	return nil
+}
+
+// checkFooter checks the footer length that ends a Parquet file (before the trailing magic)
+// against the file's size, before the decoder allocates that much for it: a corrupt
+// length could otherwise ask for up to 4 GiB.
+func checkFooter(r io.ReaderAt, size int64) error {
+	const framing = 4 + 4 + 4 // leading magic, footer length, trailing magic
+	if size < framing {
+		return fmt.Errorf("corrupt Parquet file: %d bytes", size)
+	}
+	var tail [8]byte
+	if _, err := r.ReadAt(tail[:], size-8); err != nil {
+		return fmt.Errorf("reading the Parquet footer: %w", err)
+	}
+	if n := int64(binary.LittleEndian.Uint32(tail[:4])); n > size-framing {
+		return fmt.Errorf("corrupt Parquet file: a footer of %d bytes in a file of %d", n, size)
 	}
 	return nil
 }

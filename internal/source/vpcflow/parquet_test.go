@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -217,6 +218,18 @@ func TestReadParquetCorrupt(t *testing.T) {
 		if _, err := readParquetBytes(t, c); err == nil {
 			t.Errorf("cut at %d: no error", cut)
 		}
+	}
+	// A footer length beyond the file is refused before anything is allocated for it.
+	huge := []byte("PAR1" + strings.Repeat("x", 100) + "\xff\xff\xff\xf0" + "PAR1")
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err = readParquetBytes(t, huge)
+	runtime.ReadMemStats(&after)
+	if err == nil || !strings.Contains(err.Error(), "a footer of 4043309055 bytes in a file of 112") {
+		t.Errorf("error %v, want a corrupt footer length", err)
+	}
+	if grew := after.TotalAlloc - before.TotalAlloc; grew > 1<<20 {
+		t.Errorf("allocated %d bytes for a file of %d", grew, len(huge))
 	}
 	// Flip bytes in the column data: an error or dead letters, never a panic.
 	for i := 4; i < len(b)-8; i += 997 {
