@@ -134,14 +134,15 @@ func (l Layout) Parse(line string, r *Record) error {
 			return err
 		}
 	}
-	if n != len(l.fields) {
+	if n != len(l.fields) || n > maxTokens {
 		if n < len(l.fields) {
 			return &ParseError{Reason: "too few fields: " + strconv.Itoa(n) + " of " + strconv.Itoa(len(l.fields))}
 		}
 		return &ParseError{Reason: "too many fields: more than the " + strconv.Itoa(len(l.fields)) + " of the format"}
 	}
-	for k, f := range l.fields {
-		tok := line[toks[k].start:toks[k].end]
+	for k, sp := range toks[:n] {
+		f := l.fields[k]
+		tok := line[sp.start:sp.end]
 		info := &fieldInfos[f]
 		switch {
 		case info.kind == KindString:
