@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/format"
@@ -231,14 +230,15 @@ func (p *parquetReader) decode(row parquet.Row) error {
 		}
 		r.SetInt(f, n)
 	}
-	if !utf8.Valid(p.buf) {
-		return &ParseError{Reason: "invalid UTF-8"}
-	}
 	s := string(p.buf)
 	for f := range numFields {
 		switch {
 		case strs.Has(f):
-			r.str[f] = s[p.spans[f].start:p.spans[f].end]
+			v := s[p.spans[f].start:p.spans[f].end]
+			if err := checkText(v); err != nil {
+				return &ParseError{Field: f, HasField: true, Value: shorten(v), Reason: err.Reason}
+			}
+			r.str[f] = v
 		case r.Dash.Has(f) && f.Kind() == KindString:
 			r.str[f] = "-"
 		}

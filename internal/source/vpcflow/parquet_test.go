@@ -105,6 +105,7 @@ func TestReadParquetTypes(t *testing.T) {
 		ok(map[int]any{6: "tcp"}),
 		ok(map[int]any{9: nil, 10: nil}),
 		ok(map[int]any{15: "ingress", 3: "2a05:d018:1:2::3", 14: int64(3)}),
+		ok(map[int]any{17: "task\n1"}),
 	}
 	b := writeParquet(t, cols, rows, 3)
 	if !(Format{}).Sniff(b[:min(len(b), 64<<10)]) {
@@ -123,12 +124,13 @@ func TestReadParquetTypes(t *testing.T) {
 		5: `srcaddr: not an IP address: "not-an-ip"`,
 		6: `protocol: not a non-negative integer: "tcp"`,
 		7: "record has neither start nor end time",
+		9: `ecs-task-id: control character 0xa at byte 5: "task\n1"`,
 	}
 	if len(s.dead) != len(wantDead) {
 		t.Errorf("dead letters %v", s.dead)
 	}
 	for _, d := range s.dead {
-		if want := wantDead[d.pos]; d.reason != want {
+		if want := wantDead[d.pos]; !strings.HasPrefix(d.reason, want) || want == "" {
 			t.Errorf("row %d dead-lettered for %q, want %q", d.pos, d.reason, want)
 		}
 		if d.raw == "" {
