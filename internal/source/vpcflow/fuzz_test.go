@@ -3,6 +3,7 @@ package vpcflow
 import (
 	"bytes"
 	"context"
+	"math/bits"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -33,7 +34,7 @@ func FuzzParseHeader(f *testing.F) {
 			return
 		}
 		fields := l.Fields()
-		if len(fields) == 0 || FieldSetOf(fields...) != l.Set() || bitCount(l.Set()) != len(fields) {
+		if len(fields) == 0 || FieldSetOf(fields...) != l.Set() || bits.OnesCount64(uint64(l.Set())) != len(fields) {
 			t.Fatalf("ParseHeader(%q): fields %v, set %b", line, fields, l.Set())
 		}
 		again, err := ParseHeader(l.String())

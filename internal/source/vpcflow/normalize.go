@@ -1,6 +1,7 @@
 package vpcflow
 
 import (
+	"math/bits"
 	"net/netip"
 	"strconv"
 	"time"
@@ -139,9 +140,10 @@ type Normalizer struct {
 	obs   []ocsf.Observable
 	addrs []string
 
+	// The unmapped map of the last event that had one, its fields and their values.
 	lastUnmapped    map[string]string
 	lastUnmappedSet FieldSet
-	lastUnmappedVal [len(unmappedFields)]string
+	lastUnmappedVal [numFields]string
 }
 
 // NormalizeError is why a record could not be normalized.
@@ -499,10 +501,11 @@ func (n *Normalizer) unmapped(r *Record) map[string]string {
 	if set == 0 {
 		return nil
 	}
-	if set == n.lastUnmappedSet && n.lastUnmapped != nil {
+	if set == n.lastUnmappedSet {
 		same := true
-		for i, f := range unmappedFields {
-			if set.Has(f) && r.str[f] != n.lastUnmappedVal[i] {
+		for fs := set; fs != 0; fs &= fs - 1 {
+			f := Field(bits.TrailingZeros64(uint64(fs)))
+			if r.str[f] != n.lastUnmappedVal[f] {
 				same = false
 				break
 			}
@@ -511,26 +514,14 @@ func (n *Normalizer) unmapped(r *Record) map[string]string {
 			return n.lastUnmapped
 		}
 	}
-	m := make(map[string]string, bitCount(set))
-	for i, f := range unmappedFields {
-		if !set.Has(f) {
-			n.lastUnmappedVal[i] = ""
-			continue
-		}
-		v := r.str[f]
-		m[f.Column()] = v
-		n.lastUnmappedVal[i] = v
+	m := make(map[string]string, bits.OnesCount64(uint64(set)))
+	for fs := set; fs != 0; fs &= fs - 1 {
+		f := Field(bits.TrailingZeros64(uint64(fs)))
+		m[f.Column()] = r.str[f]
+		n.lastUnmappedVal[f] = r.str[f]
 	}
 	n.lastUnmapped, n.lastUnmappedSet = m, set
 	return m
-}
-
-func bitCount(s FieldSet) int {
-	c := 0
-	for ; s != 0; s &= s - 1 {
-		c++
-	}
-	return c
 }
 
 func (n *Normalizer) slabSize() int {
