@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mcpwatch/mcpwatch/internal/lake"
 	"github.com/mcpwatch/mcpwatch/internal/output"
 	"github.com/mcpwatch/mcpwatch/internal/query"
 )
@@ -51,6 +52,9 @@ standard input.`,
 			if _, err := os.Stat(e.lake); err != nil {
 				return fmt.Errorf("no lake at %s (run `mcpwatch demo` or `mcpwatch ingest` first, or pass --lake)", e.lake)
 			}
+			if err := ensureSchemaFiles(e); err != nil {
+				return err
+			}
 			db, err := query.Open(cmd.Context(), e.lake, query.WithMaxRows(limit), query.WithLogger(e.log))
 			if err != nil {
 				return err
@@ -72,4 +76,20 @@ standard input.`,
 	cmd.Flags().StringVar(&format, "format", "table", "table, json, ndjson or csv")
 	cmd.Flags().IntVar(&limit, "limit", 10000, "return at most this many rows (0 = no limit)")
 	return cmd
+}
+
+// ensureSchemaFiles makes sure every table of the lake has its empty schema file, so that the
+// views of tables without data yet still have their columns.
+func ensureSchemaFiles(e *env) error {
+	lk, err := lake.Open(e.lake, lake.WithLogger(e.log))
+	if err != nil {
+		return err
+	}
+	defer lk.Close()
+	for _, t := range lk.Tables() {
+		if _, err := lk.SchemaFile(t.Name()); err != nil {
+			return err
+		}
+	}
+	return nil
 }
