@@ -38,7 +38,7 @@ func (f Format) readText(ctx context.Context, in source.Input, br *bufio.Reader,
 	tooLong := "line longer than " + strconv.Itoa(maxLine) + " bytes"
 	var (
 		lineNo int64
-		rec    Record // on the stack: writing its strings needs no write barrier
+		rec    Record // a local, so that it stays on the stack, out of the collector's heap
 	)
 	for {
 		b, err := br.ReadSlice('\n')
