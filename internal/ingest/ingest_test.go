@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/parquet-go/parquet-go"
 
 	"github.com/mcpwatch/mcpwatch/internal/demo"
 	"github.com/mcpwatch/mcpwatch/internal/lake"
@@ -214,5 +217,80 @@ func TestHintsFromPath(t *testing.T) {
 		if r != tt.region || a != tt.account {
 			t.Errorf("%s: got %q %q", tt.path, r, a)
 		}
+	}
+}
+
+// flowRow is a flow-log record as AWS delivers it in Parquet (field names with underscores).
+type flowRow struct {
+	Version     int32  `parquet:"version"`
+	AccountID   string `parquet:"account_id"`
+	InterfaceID string `parquet:"interface_id"`
+	Srcaddr     string `parquet:"srcaddr"`
+	Dstaddr     string `parquet:"dstaddr"`
+	Srcport     int32  `parquet:"srcport"`
+	Dstport     int32  `parquet:"dstport"`
+	Protocol    int32  `parquet:"protocol"`
+	Packets     int64  `parquet:"packets"`
+	Bytes       int64  `parquet:"bytes"`
+	Start       int64  `parquet:"start"`
+	End         int64  `parquet:"end"`
+	Action      string `parquet:"action"`
+	LogStatus   string `parquet:"log_status"`
+	Region      string `parquet:"region"`
+}
+
+// TestParquetInputs reads flow logs delivered as Parquet, detected by content: Security
+// Lake's real input samples, and a file large enough that its schema (in the footer) lies far
+// beyond the first 64 KiB.
+func TestParquetInputs(t *testing.T) {
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	samples, _ := filepath.Glob(filepath.Join(root, "..", "shared", "data", "security-lake-samples", "samples",
+		"1.0.0-rc.2", "VPC_FLOW", "inputs", "*.parquet"))
+	if len(samples) != 4 {
+		t.Fatalf("found %d Security Lake VPC_FLOW input samples, want 4", len(samples))
+	}
+
+	big := filepath.Join(t.TempDir(), "big.parquet")
+	f, err := os.Create(big)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := parquet.NewGenericWriter[flowRow](f)
+	rows := make([]flowRow, 20000)
+	for i := range rows {
+		rows[i] = flowRow{Version: 5, AccountID: "123456789012", InterfaceID: fmt.Sprintf("eni-%017x", i),
+			Srcaddr: fmt.Sprintf("10.0.%d.%d", i/250%250, i%250+1), Dstaddr: "198.51.100.7", Srcport: int32(32768 + i%20000),
+			Dstport: 443, Protocol: 6, Packets: 3, Bytes: int64(500 + i), Start: 1772323200 + int64(i), End: 1772323260 + int64(i),
+			Action: "ACCEPT", LogStatus: "OK", Region: "eu-west-1"}
+	}
+	if _, err := w.Write(rows); err != nil {
+		t.Fatal(err)
+	}
+	if err := errors.Join(w.Close(), f.Close()); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := os.Stat(big); st.Size() < 2*sniffSize {
+		t.Fatalf("test file is only %d bytes: its footer would be in the head", st.Size())
+	}
+
+	refs, err := Resolve(append(samples, big))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lk := openLake(t)
+	sum, err := Run(context.Background(), lk, refs, Options{Formats: formats(), Region: "us-east-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range sum.Inputs {
+		if r.Err != nil || r.Format != "vpcflow" || r.Stored == 0 {
+			t.Errorf("%s: format %q, %+v, err %v", r.Input, r.Format, r.Counts, r.Err)
+		}
+	}
+	if sum.Stored != 4+20000 || !sum.Reconciles() {
+		t.Fatalf("%+v", sum.Counts)
 	}
 }

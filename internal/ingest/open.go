@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -95,6 +96,7 @@ func openContent(path, tmpDir string) (*content, error) {
 	if !bytes.Equal(magic, gzipMagic) {
 		c.r, c.readerAt, c.size = br, f, st.Size()
 		c.head, _ = br.Peek(sniffSize)
+		c.head = parquetHead(c.head, f, c.size)
 		return c, nil
 	}
 	zr, err := gzip.NewReader(br)
@@ -124,8 +126,35 @@ func openContent(path, tmpDir string) (*content, error) {
 			return nil, fmt.Errorf("decompressing Parquet: %w", err)
 		}
 		c.r, c.readerAt, c.size = io.NewSectionReader(tmp, 0, n), tmp, n
+		c.head = parquetHead(c.head, tmp, n)
 	}
 	return c, nil
+}
+
+// maxFooter bounds the Parquet footer read for format detection.
+const maxFooter = 16 << 20
+
+// parquetHead returns what format detection sees of Parquet content: the magic followed by
+// the file's footer, where Parquet keeps its schema (the first bytes of a large file are
+// column data, which says nothing about the format). Other content is returned unchanged.
+func parquetHead(head []byte, r io.ReaderAt, size int64) []byte {
+	if !bytes.HasPrefix(head, parquetMagic) || size < 12 {
+		return head
+	}
+	var tail [8]byte
+	if _, err := r.ReadAt(tail[:], size-8); err != nil || !bytes.Equal(tail[4:], parquetMagic) {
+		return head
+	}
+	n := int64(binary.LittleEndian.Uint32(tail[:4]))
+	if n <= 0 || n > size-12 || n > maxFooter {
+		return head
+	}
+	out := make([]byte, 4+n)
+	copy(out, parquetMagic)
+	if _, err := r.ReadAt(out[4:], size-8-n); err != nil {
+		return head
+	}
+	return out
 }
 
 // countingReader counts the bytes read through it.

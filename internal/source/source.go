@@ -49,7 +49,8 @@ type Format interface {
 	// Table is the lake table (Security Lake source name, such as VPC_FLOW) its events go to.
 	Table() string
 	// Sniff reports whether head, the first bytes of the decompressed content (up to 64 KiB,
-	// or fewer at the end of input), looks like this format.
+	// or fewer at the end of input), looks like this format. For Parquet content head is the
+	// magic "PAR1" followed by the file's footer, which holds its schema.
 	Sniff(head []byte) bool
 	// Read streams every record of in to sink. It returns an error only when it cannot go on
 	// (the input is unreadable, or sink returned an error); a bad record is a dead letter.
