@@ -128,13 +128,21 @@ func BenchmarkScan(b *testing.B) {
 // BenchmarkLargeInputMemory writes one input of LAKE_MEM_ROWS (default 5,000,000) flows in
 // one partition and reports the peak Go heap (sampled every 5 ms) and the process's peak
 // resident set (VmHWM). Run it alone: go test -run XXX -bench LargeInputMemory -benchtime 1x.
-// LAKE_MEM_FILE_ROWS sets WithFileRows.
+// LAKE_MEM_FILE_ROWS sets WithFileRows; LAKE_MEM_ACCOUNTS spreads the rows round-robin over
+// that many accounts (partitions).
 func BenchmarkLargeInputMemory(b *testing.B) {
 	rows := 5_000_000
 	if s := os.Getenv("LAKE_MEM_ROWS"); s != "" {
 		rows, _ = strconv.Atoi(s)
 	}
-	src := newFlowSource(1<<14, []string{"111111111111"}, 1)
+	accounts := []string{"111111111111"}
+	if s := os.Getenv("LAKE_MEM_ACCOUNTS"); s != "" {
+		n, _ := strconv.Atoi(s)
+		for i := 1; i < n; i++ {
+			accounts = append(accounts, strconv.Itoa(111111111111+i))
+		}
+	}
+	src := newFlowSource(1<<14, accounts, 1)
 	var opts []Option
 	if s := os.Getenv("LAKE_MEM_FILE_ROWS"); s != "" {
 		n, _ := strconv.ParseInt(s, 10, 64)

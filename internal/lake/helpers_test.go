@@ -154,7 +154,10 @@ func scanAll[T any](t testing.TB, l *Lake, table string) []T {
 	return out
 }
 
-// jsonLines returns each value as JSON, sorted: an order-free, nil-vs-empty-free comparison.
+// jsonLines returns each value as JSON, sorted: an order-free comparison in which nil and
+// empty slices are the same (omitempty). An empty "unmapped" map is dropped too: parquet-go
+// v0.32.0 writes some nil maps of an optional MAP column as empty maps, depending on how the
+// rows are split across Write calls (the content of non-empty maps is always right).
 func jsonLines[T any](t testing.TB, rows []T) []string {
 	t.Helper()
 	out := make([]string, len(rows))
@@ -163,7 +166,7 @@ func jsonLines[T any](t testing.TB, rows []T) []string {
 		if err != nil {
 			t.Fatal(err)
 		}
-		out[i] = string(b)
+		out[i] = strings.Replace(strings.Replace(string(b), `"unmapped":{},`, "", 1), `,"unmapped":{}`, "", 1)
 	}
 	slices.Sort(out)
 	return out

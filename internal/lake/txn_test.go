@@ -351,44 +351,60 @@ func TestConcurrentTransactions(t *testing.T) {
 }
 
 func TestLRUClosedWritersYieldAllRows(t *testing.T) {
-	l := openLake(t, WithMaxOpenFiles(2), WithBatchRows(16), WithRowGroupRows(40), WithParallelism(2))
-	tx := begin(t, l, "lru")
-	var e ocsf.NetworkActivity
-	const n = 1000
-	for i := range n {
-		// Runs of 25 events per account over 5 accounts: every switch past two open files
-		// closes one.
-		flow(&e, i, fmt.Sprint(100000000000+(i/25)%5), "us-east-1", day0)
-		if err := tx.Write(&e); err != nil {
-			t.Fatal(err)
-		}
+	tests := []struct {
+		name  string
+		owner func(i int) int // which of the partitions event i goes to
+		parts int
+	}{
+		// Runs of 25 events per account: every switch past two open files closes one.
+		{"runs", func(i int) int { return (i / 25) % 5 }, 5},
+		// Every event in the next of 12 partitions: more partitions than open files, and
+		// than full batches the budget holds.
+		{"round robin", func(i int) int { return i % 12 }, 12},
 	}
-	res := commit(t, tx, hashOf("lru"))
-	perPart := map[string]int{}
-	for _, f := range res.Entry.Files {
-		perPart[filepath.Dir(f)]++
-	}
-	if len(perPart) != 5 {
-		t.Fatalf("files in %d partitions, want 5", len(perPart))
-	}
-	for dir, k := range perPart {
-		if k < 2 {
-			t.Errorf("partition %s has %d files: the LRU never closed it", dir, k)
-		}
-	}
-	var total int64
-	for _, f := range res.Files {
-		pf := readParquet(t, f)
-		total += pf.NumRows()
-	}
-	if total != n {
-		t.Errorf("files hold %d rows, want %d", total, n)
-	}
-	got := scanAll[ocsf.NetworkActivity](t, l, VPCFlow)
-	if w, g := jsonLines(t, generated(n, func(e *ocsf.NetworkActivity, i int) {
-		flow(e, i, fmt.Sprint(100000000000+(i/25)%5), "us-east-1", day0)
-	})), jsonLines(t, got); !equalStrings(w, g) {
-		t.Errorf("rows differ: %d read, %d written", len(g), len(w))
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l := openLake(t, WithMaxOpenFiles(2), WithBatchRows(32), WithRowGroupRows(80), WithParallelism(2))
+			tx := begin(t, l, "lru")
+			fill := func(e *ocsf.NetworkActivity, i int) {
+				flow(e, i, fmt.Sprint(100000000000+tt.owner(i)), "us-east-1", day0)
+			}
+			var e ocsf.NetworkActivity
+			const n = 1500
+			for i := range n {
+				fill(&e, i)
+				if err := tx.Write(&e); err != nil {
+					t.Fatal(err)
+				}
+			}
+			tw := tx.writers[l.specs[VPCFlow]].(*typedWriter[ocsf.NetworkActivity])
+			res := commit(t, tx, hashOf("lru"))
+			// Files were closed to open others (more files than partitions were started),
+			// and the segments of each partition were joined again: one file each.
+			if tw.files <= tt.parts {
+				t.Errorf("%d files started for %d partitions: the LRU never closed one", tw.files, tt.parts)
+			}
+			if tw.files > n/12 {
+				t.Errorf("%d files started for %d rows: files hold too few rows", tw.files, n)
+			}
+			if len(res.Files) != tt.parts {
+				t.Errorf("%d files committed, want one per partition (%d)", len(res.Files), tt.parts)
+			}
+			var total int64
+			for _, f := range res.Files {
+				total += readParquet(t, f).NumRows()
+			}
+			if total != n {
+				t.Errorf("files hold %d rows, want %d", total, n)
+			}
+			got := scanAll[ocsf.NetworkActivity](t, l, VPCFlow)
+			if w, g := jsonLines(t, generated(n, fill)), jsonLines(t, got); !equalStrings(w, g) {
+				t.Errorf("rows differ: %d read, %d written", len(g), len(w))
+			}
+			if tw.rows > tw.budget {
+				t.Errorf("batches hold %d rows, over the budget of %d", tw.rows, tw.budget)
+			}
+		})
 	}
 }
 

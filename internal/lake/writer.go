@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -46,18 +47,23 @@ type typedWriter[R any] struct {
 	opts  []parquet.WriterOption
 	dir   string // work directory of this table's files
 
-	parts map[partKey]*partition[R]
-	last  *partition[R]
-	open  int   // partitions with an open file
-	extra int   // lanes beyond the first of each open file, at most lanes-1
-	clock int64 // LRU clock, ticks when the current partition changes
-	files int   // files started, names their work files
+	parts    map[partKey]*partition[R]
+	last     *partition[R]
+	open     int   // partitions with an open file
+	extra    int   // lanes beyond the first of each open file, at most lanes-1
+	partials int   // partitions with a batch being filled
+	clock    int64 // LRU clock, ticks at every batch sent
+	files    int   // files started, names their work files
 
-	// free holds the batches encoders gave back; allocated counts the batches in use or
-	// free, at most budget.
-	free      chan []R
-	allocated int
-	budget    int
+	// free holds the batches encoders gave back (guarded by freeMu; freed is signalled after
+	// each). slabs counts the batches that exist (being filled, queued, encoding or free)
+	// and rows their capacity, at most budget rows.
+	freeMu sync.Mutex
+	free   [][]R
+	freed  chan struct{}
+	slabs  int
+	rows   int
+	budget int
 
 	wg      sync.WaitGroup // lanes and file finishers
 	mu      sync.Mutex     // guards results
@@ -101,7 +107,7 @@ type lane[R any] struct {
 
 func newTypedWriter[R any](tx *Txn, ts *tableState, c *typedCodec[R]) *typedWriter[R] {
 	cfg := &tx.l.cfg
-	budget := cfg.maxOpenFiles + 2*cfg.lanes + 1
+	budget := (cfg.maxOpenFiles + 2*cfg.lanes + 1) * cfg.batchRows
 	return &typedWriter[R]{
 		tx:     tx,
 		ts:     ts,
@@ -110,7 +116,7 @@ func newTypedWriter[R any](tx *Txn, ts *tableState, c *typedCodec[R]) *typedWrit
 		opts:   cfg.writerOptions(),
 		dir:    filepath.Join(tx.dir, ts.name),
 		parts:  map[partKey]*partition[R]{},
-		free:   make(chan []R, budget),
+		freed:  make(chan struct{}, 1),
 		budget: budget,
 		failed: make(chan struct{}),
 	}
@@ -123,7 +129,7 @@ func (w *typedWriter[R]) write(ev ocsf.Event) error {
 	}
 	day := dayOf(h.Time)
 	p := w.last
-	if p == nil || p.file == nil || p.key.day != day || p.key.region != h.Cloud.Region || p.key.account != h.Cloud.Account.UID {
+	if p == nil || p.key.day != day || p.key.region != h.Cloud.Region || p.key.account != h.Cloud.Account.UID {
 		var err error
 		if p, err = w.partition(partKey{region: h.Cloud.Region, account: h.Cloud.Account.UID, day: day}); err != nil {
 			return err
@@ -131,6 +137,13 @@ func (w *typedWriter[R]) write(ev ocsf.Event) error {
 	}
 	n := len(p.slab)
 	if n == cap(p.slab) {
+		if n > 0 && !w.canGrow(p) {
+			// The batches of all partitions hold the budget: send this one as it is.
+			if err := w.send(p); err != nil {
+				return err
+			}
+			n = 0
+		}
 		if err := w.grow(p); err != nil {
 			return err
 		}
@@ -146,84 +159,114 @@ func (w *typedWriter[R]) write(ev ocsf.Event) error {
 	return nil
 }
 
-// partition returns the partition of k with an open file, opening one (and closing the least
-// recently used file if too many are open).
+// partition returns the partition of k, creating its state on first use.
 func (w *typedWriter[R]) partition(k partKey) (*partition[R], error) {
 	if err := w.err(); err != nil {
 		return nil, err
 	}
-	w.clock++
 	p := w.parts[k]
 	if p == nil {
 		p = &partition[R]{key: k, rel: k.relDir(w.ts.name, w.ts.version)}
 		w.parts[k] = p
 	}
-	p.lastUse = w.clock
-	if p.file == nil {
-		if w.open >= w.cfg.maxOpenFiles {
-			var lru *partition[R]
-			for _, q := range w.parts {
-				if q.file != nil && (lru == nil || q.lastUse < lru.lastUse) {
-					lru = q
-				}
-			}
-			if err := w.closeFile(lru); err != nil {
-				return nil, err
-			}
-		}
-		p.file = &openFile[R]{seq: p.nextSeq, id: w.files}
-		p.nextSeq++
-		w.files++
-		w.open++
-	}
 	w.last = p
 	return p, nil
 }
 
+// minSlab is the largest capacity of a new batch; batches double up to batchRows as they
+// fill.
+const minSlab = 64
+
+// canGrow reports whether p's full batch may be replaced by a larger one within the budget.
+func (w *typedWriter[R]) canGrow(p *partition[R]) bool {
+	c := cap(p.slab)
+	return c < w.cfg.batchRows && w.rows+min(2*c, w.cfg.batchRows)-c <= w.budget
+}
+
 // grow gives p a batch with room for one more row: a recycled or new one when p has none,
-// else a larger copy of the batch (batches start small so that small inputs stay small).
+// else a larger copy of the batch (batches start small so that small inputs and many
+// partitions stay small). p's batch, if any, is full and canGrow.
 func (w *typedWriter[R]) grow(p *partition[R]) error {
 	if p.slab == nil {
-		s, err := w.getSlab()
+		s, err := w.getSlab(p)
 		if err != nil {
 			return err
 		}
 		p.slab = s
-		p.limit = int(min(int64(w.cfg.batchRows), w.cfg.fileRows-p.file.rows))
-		if cap(s) > 0 {
-			return nil
+		w.partials++
+		var inFile int64
+		if p.file != nil {
+			inFile = p.file.rows
 		}
+		p.limit = int(min(int64(w.cfg.batchRows), w.cfg.fileRows-inFile))
+		return nil
 	}
-	c := min(max(2*cap(p.slab), 64), w.cfg.batchRows)
+	c := min(2*cap(p.slab), w.cfg.batchRows)
+	w.rows += c - cap(p.slab)
 	s := make([]R, len(p.slab), c)
 	copy(s, p.slab)
 	p.slab = s
 	return nil
 }
 
-// getSlab returns an empty batch, waiting for an encoder to give one back when the budget is
-// spent.
-func (w *typedWriter[R]) getSlab() ([]R, error) {
-	select {
-	case s := <-w.free:
-		return s[:0], nil
-	default:
-	}
-	if w.allocated < w.budget {
-		w.allocated++
-		if v := w.ts.slabs.Get(); v != nil {
-			return v.([]R)[:0], nil
+// getSlab returns an empty batch for req: a free one, a recycled or new one within the
+// budget, or else the next one an encoder gives back. When every batch is being filled (more
+// partitions than the budget holds), it first sends the fullest batch of another partition.
+func (w *typedWriter[R]) getSlab(req *partition[R]) ([]R, error) {
+	for {
+		if s, ok := w.takeFree(); ok {
+			return s, nil
 		}
-		return nil, nil
+		if v, ok := w.ts.slabs.Get().([]R); ok {
+			if w.rows+cap(v) <= w.budget {
+				w.slabs++
+				w.rows += cap(v)
+				return v[:0], nil
+			}
+			w.ts.slabs.Put(v)
+		}
+		// New batches start small, smaller still when many partitions share the budget.
+		if c := min(minSlab, w.cfg.batchRows, max(1, w.budget/(4*len(w.parts)))); w.rows+c <= w.budget {
+			w.slabs++
+			w.rows += c
+			return make([]R, 0, c), nil
+		}
+		if w.slabs == w.partials {
+			var full *partition[R]
+			for _, q := range w.parts {
+				if q != req && len(q.slab) > 0 && (full == nil || len(q.slab) > len(full.slab)) {
+					full = q
+				}
+			}
+			if full == nil {
+				return nil, errors.New("lake: internal error: no batch to recycle")
+			}
+			if err := w.send(full); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		select {
+		case <-w.freed:
+		case <-w.tx.ctx.Done():
+			return nil, w.tx.ctx.Err()
+		case <-w.failed:
+			return nil, w.ferr
+		}
 	}
-	select {
-	case s := <-w.free:
-		return s[:0], nil
-	case <-w.tx.ctx.Done():
-		return nil, w.tx.ctx.Err()
-	case <-w.failed:
-		return nil, w.ferr
+}
+
+// takeFree returns an empty batch an encoder gave back, if any.
+func (w *typedWriter[R]) takeFree() ([]R, bool) {
+	w.freeMu.Lock()
+	defer w.freeMu.Unlock()
+	n := len(w.free)
+	if n == 0 {
+		return nil, false
 	}
+	s := w.free[n-1]
+	w.free = w.free[:n-1]
+	return s[:0], true
 }
 
 // send hands p's batch to the next lane of its file, and closes the file when it is full.
@@ -231,19 +274,26 @@ func (w *typedWriter[R]) send(p *partition[R]) error {
 	if err := w.sendSlab(p); err != nil {
 		return err
 	}
-	if p.file.rows >= w.cfg.fileRows {
-		return w.closeFile(p)
+	if p.file != nil && p.file.rows >= w.cfg.fileRows {
+		w.closeFile(p)
 	}
 	return nil
 }
 
-// sendSlab hands p's batch, if not empty, to the next lane of its file.
+// sendSlab hands p's batch, if not empty, to the next lane of its file, opening a file (and
+// closing the least recently used one if too many are open).
 func (w *typedWriter[R]) sendSlab(p *partition[R]) error {
 	s := p.slab
 	if len(s) == 0 {
 		return nil
 	}
+	if p.file == nil {
+		w.openFile(p)
+	}
 	p.slab = nil
+	w.partials--
+	w.clock++
+	p.lastUse = w.clock
 	f := p.file
 	k := f.next % w.cfg.lanes
 	f.next++
@@ -278,16 +328,32 @@ func (w *typedWriter[R]) sendSlab(p *partition[R]) error {
 	return nil
 }
 
-// closeFile sends p's last batch, closes its lanes and finishes the file in the background.
-func (w *typedWriter[R]) closeFile(p *partition[R]) error {
-	err := w.sendSlab(p)
+// openFile starts a file for p, first closing the least recently used open file if
+// maxOpenFiles are open. A partition whose file was closed this way gets a new file for its
+// next batch; finish concatenates such segments.
+func (w *typedWriter[R]) openFile(p *partition[R]) {
+	if w.open >= w.cfg.maxOpenFiles {
+		var lru *partition[R]
+		for _, q := range w.parts {
+			if q.file != nil && (lru == nil || q.lastUse < lru.lastUse) {
+				lru = q
+			}
+		}
+		w.closeFile(lru)
+	}
+	p.file = &openFile[R]{seq: p.nextSeq, id: w.files}
+	p.nextSeq++
+	w.files++
+	w.open++
+}
+
+// closeFile closes the lanes of p's file and finishes the file in the background. p keeps
+// its batch being filled.
+func (w *typedWriter[R]) closeFile(p *partition[R]) {
 	f := p.file
 	p.file = nil
 	w.open--
 	w.extra -= max(len(f.lanes)-1, 0)
-	if w.last == p {
-		w.last = nil
-	}
 	for _, ln := range f.lanes {
 		close(ln.in)
 	}
@@ -295,7 +361,6 @@ func (w *typedWriter[R]) closeFile(p *partition[R]) error {
 		w.wg.Add(1)
 		go w.finishFile(p.rel, f)
 	}
-	return err
 }
 
 // runLane encodes the batches of ln into its work file.
@@ -352,7 +417,7 @@ func (w *typedWriter[R]) finishFile(rel string, f *openFile[R]) {
 		for i, ln := range f.lanes {
 			paths[i] = ln.path
 		}
-		if err := concatFiles[R](w.ts, res.tmp, paths, w.opts); err != nil {
+		if err := concatFiles[R](w.ts, res.tmp, paths, w.opts, true); err != nil {
 			w.fail(fmt.Errorf("lake: write %s: %w", w.ts.name, err))
 			return
 		}
@@ -362,9 +427,11 @@ func (w *typedWriter[R]) finishFile(rel string, f *openFile[R]) {
 	w.mu.Unlock()
 }
 
-// concatFiles writes to dst the row groups of the files srcs, interleaved (the first of each,
-// then the second of each, ...) in the order the lanes received them, and removes srcs.
-func concatFiles[R any](ts *tableState, dst string, srcs []string, opts []parquet.WriterOption) (err error) {
+// concatFiles writes to dst the row groups of the files srcs, copied without re-encoding,
+// and removes srcs. With interleave, it takes the first row group of each file, then the
+// second of each, and so on (the order lanes received their batches in); without, every row
+// group of the first file, then of the second, and so on.
+func concatFiles[R any](ts *tableState, dst string, srcs []string, opts []parquet.WriterOption, interleave bool) (err error) {
 	out, err := os.Create(dst)
 	if err != nil {
 		return err
@@ -393,18 +460,27 @@ func concatFiles[R any](ts *tableState, dst string, srcs []string, opts []parque
 	}
 	return protect(func() error {
 		pw := getEncoder[R](ts, out, opts)
-		for j := 0; ; j++ {
-			more := false
-			for _, g := range groups {
-				if j < len(g) {
-					more = true
-					if _, err := pw.WriteRowGroup(g[j]); err != nil {
-						return err
+		var order []parquet.RowGroup
+		if interleave {
+			for j := 0; ; j++ {
+				n := len(order)
+				for _, g := range groups {
+					if j < len(g) {
+						order = append(order, g[j])
 					}
 				}
+				if len(order) == n {
+					break
+				}
 			}
-			if !more {
-				break
+		} else {
+			for _, g := range groups {
+				order = append(order, g...)
+			}
+		}
+		for _, rg := range order {
+			if _, err := pw.WriteRowGroup(rg); err != nil {
+				return err
 			}
 		}
 		if err := pw.Close(); err != nil {
@@ -427,8 +503,16 @@ func getEncoder[R any](ts *tableState, out io.Writer, opts []parquet.WriterOptio
 	return parquet.NewGenericWriter[R](out, opts...)
 }
 
-// putSlab gives a batch back; it never blocks (at most budget batches exist).
-func (w *typedWriter[R]) putSlab(s []R) { w.free <- s }
+// putSlab gives a batch back and wakes a getSlab waiting for one.
+func (w *typedWriter[R]) putSlab(s []R) {
+	w.freeMu.Lock()
+	w.free = append(w.free, s)
+	w.freeMu.Unlock()
+	select {
+	case w.freed <- struct{}{}:
+	default:
+	}
+}
 
 // fail records the first background error and wakes the transaction's goroutine.
 func (w *typedWriter[R]) fail(err error) {
@@ -449,10 +533,18 @@ func (w *typedWriter[R]) err() error {
 }
 
 func (w *typedWriter[R]) finish() ([]fileResult, error) {
+	// Send the last batches, those of partitions with an open file first.
 	var err error
+	for _, withFile := range []bool{true, false} {
+		for _, p := range w.sortedParts() {
+			if (p.file != nil) == withFile && err == nil {
+				err = w.sendSlab(p)
+			}
+		}
+	}
 	for _, p := range w.parts {
 		if p.file != nil {
-			err = errors.Join(err, w.closeFile(p))
+			w.closeFile(p)
 		}
 	}
 	w.wg.Wait()
@@ -463,22 +555,67 @@ func (w *typedWriter[R]) finish() ([]fileResult, error) {
 	res := w.results
 	slices.SortFunc(res, func(a, b fileResult) int {
 		if a.partRel != b.partRel {
-			if a.partRel < b.partRel {
-				return -1
-			}
-			return 1
+			return strings.Compare(a.partRel, b.partRel)
 		}
 		return a.seq - b.seq
 	})
-	return res, nil
+	return w.mergeSegments(res)
+}
+
+// sortedParts returns the partitions in a fixed order, so that what finish does does not
+// depend on map iteration.
+func (w *typedWriter[R]) sortedParts() []*partition[R] {
+	ps := make([]*partition[R], 0, len(w.parts))
+	for _, p := range w.parts {
+		ps = append(ps, p)
+	}
+	slices.SortFunc(ps, func(a, b *partition[R]) int { return strings.Compare(a.rel, b.rel) })
+	return ps
+}
+
+// mergeSegments concatenates the consecutive files of a partition that together hold at most
+// fileRows rows (the segments of a file that was closed to open another), and numbers the
+// files of each partition from 0. res is sorted by partition and sequence.
+func (w *typedWriter[R]) mergeSegments(res []fileResult) ([]fileResult, error) {
+	var out []fileResult
+	for i := 0; i < len(res); {
+		j, rows := i+1, res[i].rows
+		for j < len(res) && res[j].partRel == res[i].partRel && rows+res[j].rows <= w.cfg.fileRows {
+			rows += res[j].rows
+			j++
+		}
+		seq := 0
+		if len(out) > 0 && out[len(out)-1].partRel == res[i].partRel {
+			seq = out[len(out)-1].seq + 1
+		}
+		merged := fileResult{partRel: res[i].partRel, seq: seq, tmp: res[i].tmp, rows: rows}
+		if j-i > 1 {
+			w.files++
+			merged.tmp = filepath.Join(w.dir, "m"+strconv.Itoa(w.files)+".parquet")
+			srcs := make([]string, 0, j-i)
+			for _, r := range res[i:j] {
+				srcs = append(srcs, r.tmp)
+			}
+			if err := concatFiles[R](w.ts, merged.tmp, srcs, w.opts, false); err != nil {
+				return nil, fmt.Errorf("lake: write %s: %w", w.ts.name, err)
+			}
+		}
+		out = append(out, merged)
+		i = j
+	}
+	return out, nil
 }
 
 func (w *typedWriter[R]) abort() {
 	w.stop.Store(true)
 	for _, p := range w.parts {
 		if p.file != nil {
-			p.slab = p.slab[:0]
 			w.closeFile(p)
+		}
+		if p.slab != nil {
+			w.putSlab(p.slab)
+			p.slab = nil
+			w.partials--
 		}
 	}
 	w.wg.Wait()
@@ -488,17 +625,15 @@ func (w *typedWriter[R]) abort() {
 // recycle gives the batches of this transaction to the table's pool, cleared so that they do
 // not keep the transaction's strings alive. The lanes are done.
 func (w *typedWriter[R]) recycle() {
-	for {
-		select {
-		case s := <-w.free:
-			if cap(s) == w.cfg.batchRows {
-				clear(s[:cap(s)])
-				w.ts.slabs.Put(s[:0])
-			}
-		default:
-			return
+	w.freeMu.Lock()
+	defer w.freeMu.Unlock()
+	for _, s := range w.free {
+		if cap(s) == w.cfg.batchRows {
+			clear(s[:cap(s)])
+			w.ts.slabs.Put(s[:0])
 		}
 	}
+	w.free = nil
 }
 
 // protect runs f, turning a panic into an error.
