@@ -3,6 +3,7 @@ package lake
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"os"
 	"runtime"
 	"runtime/metrics"
@@ -39,13 +40,20 @@ func (s *flowSource) next(e *ocsf.NetworkActivity) {
 	}
 }
 
-// BenchmarkTxnWrite measures Txn.Write plus Commit of Network Activity rows over four
-// partitions (two accounts, two days), as one input of b.N records: rows/s is wall-clock
-// throughput including the wait for the encoders at Commit.
+// BenchmarkTxnWrite measures Txn.Write plus Commit of Network Activity rows in one partition
+// or four (two accounts, two days), as one input of b.N records, with one or two encoders per
+// file: rows/s is wall-clock throughput including the wait for the encoders at Commit.
 func BenchmarkTxnWrite(b *testing.B) {
-	for _, lanes := range []int{1, 2} {
-		b.Run("lanes="+strconv.Itoa(lanes), func(b *testing.B) {
-			src := newFlowSource(1<<16, []string{"111111111111", "222222222222"}, 2)
+	for _, c := range []struct {
+		parts, lanes int
+	}{{1, 1}, {1, 2}, {4, 1}, {4, 2}} {
+		b.Run(fmt.Sprintf("partitions=%d/lanes=%d", c.parts, c.lanes), func(b *testing.B) {
+			accounts, days := []string{"111111111111", "222222222222"}, 2
+			if c.parts == 1 {
+				accounts, days = accounts[:1], 1
+			}
+			lanes := c.lanes
+			src := newFlowSource(1<<16, accounts, days)
 			l := openLake(b, WithParallelism(lanes))
 			var e ocsf.NetworkActivity
 			b.ReportAllocs()
