@@ -97,8 +97,9 @@ func WithLogger(l *slog.Logger) Option { return func(c *config) { c.log = l } }
 func WithClock(now func() time.Time) Option { return func(c *config) { c.now = now } }
 
 // WithBatchRows sets how many rows of a partition are copied into one batch before it is
-// handed to an encoder (default 2048). Memory holds about MaxOpenFiles + 2*lanes batches
-// per transaction.
+// handed to an encoder (default 2048). The batches of a transaction hold at most
+// (MaxOpenFiles + 2*parallelism + 1) * n rows; with more partitions than that allows,
+// batches are sent smaller.
 func WithBatchRows(n int) Option { return func(c *config) { c.batchRows = n } }
 
 // WithRowGroupRows sets the maximum rows of a Parquet row group (default 65536).
@@ -108,9 +109,10 @@ func WithRowGroupRows(n int) Option { return func(c *config) { c.rowGroupRows = 
 // transaction gets several files (default 1<<20).
 func WithFileRows(n int64) Option { return func(c *config) { c.fileRows = n } }
 
-// WithMaxOpenFiles bounds the partition files a transaction writes at once (default 8): when
-// an event needs one more, the least recently used is closed, and its partition starts a new
-// file if it sees more events.
+// WithMaxOpenFiles bounds the partition files a transaction writes at once (default 4),
+// and so its Parquet writers (about 10 MB each): when a batch needs one more, the least
+// recently used file is closed, and its partition starts a new one for its next batch; the
+// pieces are joined again at commit.
 func WithMaxOpenFiles(n int) Option { return func(c *config) { c.maxOpenFiles = n } }
 
 // WithParallelism sets how many encoders may write one partition file at once (default
@@ -134,7 +136,7 @@ func defaultConfig() config {
 		batchRows:    2048,
 		rowGroupRows: 65536,
 		fileRows:     1 << 20,
-		maxOpenFiles: 8,
+		maxOpenFiles: 4,
 		lanes:        min(runtime.GOMAXPROCS(0), 4),
 		pageBuffer:   64 << 10,
 		compression:  &zstd.Codec{Level: zstd.SpeedFastest},

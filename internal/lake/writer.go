@@ -65,6 +65,10 @@ type typedWriter[R any] struct {
 	rows   int
 	budget int
 
+	// encoders holds a token for every lane alive, closing ones included, so that at most
+	// maxOpenFiles+lanes-1 Parquet writers exist at once.
+	encoders chan struct{}
+
 	wg      sync.WaitGroup // lanes and file finishers
 	mu      sync.Mutex     // guards results
 	results []fileResult
@@ -109,16 +113,17 @@ func newTypedWriter[R any](tx *Txn, ts *tableState, c *typedCodec[R]) *typedWrit
 	cfg := &tx.l.cfg
 	budget := (cfg.maxOpenFiles + 2*cfg.lanes + 1) * cfg.batchRows
 	return &typedWriter[R]{
-		tx:     tx,
-		ts:     ts,
-		codec:  c,
-		cfg:    cfg,
-		opts:   cfg.writerOptions(),
-		dir:    filepath.Join(tx.dir, ts.name),
-		parts:  map[partKey]*partition[R]{},
-		freed:  make(chan struct{}, 1),
-		budget: budget,
-		failed: make(chan struct{}),
+		tx:       tx,
+		ts:       ts,
+		codec:    c,
+		cfg:      cfg,
+		opts:     cfg.writerOptions(),
+		dir:      filepath.Join(tx.dir, ts.name),
+		parts:    map[partKey]*partition[R]{},
+		freed:    make(chan struct{}, 1),
+		encoders: make(chan struct{}, cfg.maxOpenFiles+cfg.lanes-1),
+		budget:   budget,
+		failed:   make(chan struct{}),
 	}
 }
 
@@ -303,6 +308,18 @@ func (w *typedWriter[R]) sendSlab(p *partition[R]) error {
 		k = (f.next - 1) % len(f.lanes)
 	}
 	if k == len(f.lanes) {
+		// Wait for a closed file's lane to finish if as many writers as allowed exist.
+		select {
+		case w.encoders <- struct{}{}:
+		case <-w.tx.ctx.Done():
+			p.slab = s // sent nowhere: keep it
+			w.partials++
+			return w.tx.ctx.Err()
+		case <-w.failed:
+			p.slab = s
+			w.partials++
+			return w.ferr
+		}
 		if k > 0 {
 			w.extra++
 		}
@@ -367,6 +384,7 @@ func (w *typedWriter[R]) closeFile(p *partition[R]) {
 func (w *typedWriter[R]) runLane(ln *lane[R]) {
 	defer w.wg.Done()
 	defer close(ln.done)
+	defer func() { <-w.encoders }()
 	var pw *parquet.GenericWriter[R]
 	out, err := os.Create(ln.path)
 	if err == nil {
