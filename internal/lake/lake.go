@@ -124,8 +124,9 @@ func WithParallelism(n int) Option { return func(c *config) { c.lanes = n } }
 // larger pages compress a little better and cost more memory per encoder.
 func WithPageBufferSize(n int) Option { return func(c *config) { c.pageBuffer = n } }
 
-// WithCompression sets the Parquet compression codec (default ZSTD at its fastest level,
-// which measured as fast as Snappy and about half the size).
+// WithCompression sets the Parquet compression codec (default ZSTD at its fastest level).
+// Measured on VPC flows (BenchmarkEncodeOptions): Snappy costs about 12% less CPU per row but
+// makes files 2.4 times larger (68 against 28 bytes a row), and Athena bills bytes scanned.
 func WithCompression(c compress.Codec) Option { return func(cfg *config) { cfg.compression = c } }
 
 func defaultConfig() config {
