@@ -43,6 +43,27 @@ type Entry struct {
 	// Duplicate marks the entry of an input whose content an earlier entry committed: it
 	// only records the input's name, size and mtime for LookupFile, and has no files.
 	Duplicate bool `json:"duplicate,omitempty"`
+	// Inputs are the inputs of a commit that stored several at once (see CommitInfo.Inputs).
+	// They share one manifest line, so a crash can never record only some of them; in
+	// memory each also has an entry of its own (with the commit's Run, files and time), which
+	// Lookup and LookupFile return.
+	Inputs []InputEntry `json:"inputs,omitempty"`
+}
+
+// InputEntry is one input of a commit that stored several.
+type InputEntry struct {
+	Hash    string    `json:"hash"`
+	Name    string    `json:"name,omitempty"`
+	Size    int64     `json:"size,omitempty"`
+	ModTime time.Time `json:"mtime,omitzero"`
+	Counts  Counts    `json:"counts"`
+}
+
+func (c *Counts) add(o Counts) {
+	c.Read += o.Read
+	c.Events += o.Events
+	c.DeadLetters += o.DeadLetters
+	c.Skipped += o.Skipped
 }
 
 // fileKey identifies an input file by what its directory entry says.
@@ -92,8 +113,16 @@ func (m *manifest) parse(data []byte, log *slog.Logger) {
 	m.torn = false
 }
 
-// add indexes e.
+// add indexes e, and each input of a commit of several inputs as an entry of its own.
 func (m *manifest) add(e Entry) {
+	m.addOne(e)
+	for _, in := range e.Inputs {
+		m.addOne(Entry{Hash: in.Hash, Run: e.Run, Name: in.Name, Size: in.Size, ModTime: in.ModTime,
+			CommittedAt: e.CommittedAt, Counts: in.Counts, Files: e.Files, DeadLetters: e.DeadLetters})
+	}
+}
+
+func (m *manifest) addOne(e Entry) {
 	m.entries = append(m.entries, e)
 	i := len(m.entries) - 1
 	if e.Hash != "" {

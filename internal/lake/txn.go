@@ -3,6 +3,7 @@ package lake
 import (
 	"bufio"
 	"context"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -29,8 +30,9 @@ const (
 	// MetaTable and MetaSourceVersion are the file's table and source version.
 	MetaTable         = "mcpwatch.table"
 	MetaSourceVersion = "mcpwatch.source_version"
-	// MetaInputHash is the SHA-256 of the input the rows come from; MetaRun identifies a
-	// commit that is not an input; MetaInputName is the input's name.
+	// MetaInputHash is the SHA-256 of the input the rows come from (comma-separated for a
+	// commit of several inputs); MetaRun identifies a commit that is not a single input;
+	// MetaInputName is the input's name.
 	MetaInputHash = "mcpwatch.input_sha256"
 	MetaRun       = "mcpwatch.run"
 	MetaInputName = "mcpwatch.input"
@@ -53,6 +55,23 @@ type CommitInfo struct {
 	ContentHash string
 	// Counts is the caller's account of the input's records, kept in the manifest.
 	Counts Counts
+	// Inputs, when not empty, says the transaction holds the records of several inputs (many
+	// small files committed together make fewer, larger Parquet files and one commit instead
+	// of many); ContentHash and Counts are then unused. Each input is recorded in the manifest
+	// under its own hash, name, size and mtime. If any of them is already in the manifest,
+	// nothing is committed and Commit returns a *DuplicateInputsError.
+	Inputs []InputEntry
+}
+
+// DuplicateInputsError is returned by Commit when inputs of a commit of several were already
+// committed (by another process, since the caller checked): nothing was committed; the caller
+// may commit the other inputs again without these.
+type DuplicateInputsError struct {
+	Hashes []string
+}
+
+func (e *DuplicateInputsError) Error() string {
+	return fmt.Sprintf("lake: %d of the inputs of this commit were committed meanwhile by another process", len(e.Hashes))
 }
 
 // CommitResult is what a commit did.
@@ -131,6 +150,10 @@ func (l *Lake) Begin(ctx context.Context, in InputInfo) (*Txn, error) {
 		dead:    map[string]*deadLetterFile{},
 	}, nil
 }
+
+// SetInput names the input whose records follow, in a transaction that holds several inputs
+// (see CommitInfo.Inputs): dead letters record it.
+func (tx *Txn) SetInput(in InputInfo) { tx.info = in }
 
 // Write copies ev into the table that takes its Go type, in the partition of its region,
 // account and UTC day. The caller may reuse ev's struct after the call; the strings and
@@ -231,10 +254,20 @@ func (tx *Txn) Commit(ctx context.Context, ci CommitInfo) (res CommitResult, err
 		return res, errors.New("lake: Commit on a finished transaction")
 	}
 	hash := strings.ToLower(ci.ContentHash)
-	if hash != "" {
-		if b, err := hex.DecodeString(hash); err != nil || len(b) != 32 {
+	inputs := slices.Clone(ci.Inputs)
+	if len(inputs) > 0 {
+		hash = ""
+	}
+	for i := range inputs {
+		inputs[i].Hash = strings.ToLower(inputs[i].Hash)
+	}
+	for _, h := range append([]string{hash}, hashesOf(inputs)...) {
+		if h == "" {
+			continue
+		}
+		if b, err := hex.DecodeString(h); err != nil || len(b) != 32 {
 			tx.Abort()
-			return res, fmt.Errorf("lake: content hash %q is not a SHA-256 in hex", ci.ContentHash)
+			return res, fmt.Errorf("lake: content hash %q is not a SHA-256 in hex", h)
 		}
 	}
 	tx.done = true
@@ -248,8 +281,14 @@ func (tx *Txn) Commit(ctx context.Context, ci CommitInfo) (res CommitResult, err
 	rows := map[string]int64{}
 	var files []pubFile
 	id := tx.id
-	if hash != "" {
+	switch {
+	case hash != "":
 		id = hash[:16]
+	case len(inputs) > 0:
+		// Deterministic from the inputs, like a single input's names, so that re-running
+		// the same batch after a crash overwrites rather than duplicates.
+		sum := sha256.Sum256([]byte(strings.Join(slices.Sorted(slices.Values(hashesOf(inputs))), ",")))
+		id = "b" + hex.EncodeToString(sum[:])[:15]
 	}
 	var ferr error
 	for _, ts := range tx.l.order {
@@ -302,12 +341,14 @@ func (tx *Txn) Commit(ctx context.Context, ci CommitInfo) (res CommitResult, err
 			{MetaTable, table[0]},
 			{MetaSourceVersion, table[1]},
 			{MetaOCSFVersion, ocsfVersionOf(table[1])},
-			{MetaInputName, tx.info.Name},
 		}
-		if hash != "" {
-			kv = append(kv, [2]string{MetaInputHash, hash})
-		} else {
-			kv = append(kv, [2]string{MetaRun, tx.id})
+		switch {
+		case hash != "":
+			kv = append(kv, [2]string{MetaInputName, tx.info.Name}, [2]string{MetaInputHash, hash})
+		case len(inputs) > 0:
+			kv = append(kv, [2]string{MetaRun, id}, [2]string{MetaInputHash, strings.Join(hashesOf(inputs), ",")})
+		default:
+			kv = append(kv, [2]string{MetaInputName, tx.info.Name}, [2]string{MetaRun, tx.id})
 		}
 		if err := stampFooter(f.tmp, kv); err != nil {
 			return res, fmt.Errorf("lake: %s: %w", f.rel, err)
@@ -324,6 +365,12 @@ func (tx *Txn) Commit(ctx context.Context, ci CommitInfo) (res CommitResult, err
 	}
 	if hash == "" {
 		entry.Run = tx.id
+	}
+	if len(inputs) > 0 {
+		entry.Run, entry.Inputs, entry.Counts = id, inputs, Counts{}
+		for _, in := range inputs {
+			entry.Counts.add(in.Counts)
+		}
 	}
 	for _, f := range files {
 		entry.Files = append(entry.Files, f.rel)
@@ -356,6 +403,19 @@ func (tx *Txn) Commit(ctx context.Context, ci CommitInfo) (res CommitResult, err
 			return CommitResult{Duplicate: true, Entry: prev}, nil
 		}
 	}
+	if len(inputs) > 0 {
+		var dups []string
+		l.mu.Lock()
+		for _, h := range hashesOf(inputs) {
+			if _, dup := l.man.lookup(h); dup {
+				dups = append(dups, h)
+			}
+		}
+		l.mu.Unlock()
+		if len(dups) > 0 {
+			return res, &DuplicateInputsError{Hashes: dups}
+		}
+	}
 	entry.CommittedAt = l.cfg.now().UTC()
 	line, err := encodeEntry(entry)
 	if err != nil {
@@ -364,7 +424,7 @@ func (tx *Txn) Commit(ctx context.Context, ci CommitInfo) (res CommitResult, err
 	all := append(slices.Clip(files), deadFiles...)
 	jrel := joinRel(pendingDir, tx.id+".json")
 	if len(all) > 0 {
-		if err := tx.writeJournal(ctx, jrel, journal{Hash: hash, Run: entry.Run, Files: append(entry.Files, entry.DeadLetters...)}); err != nil {
+		if err := tx.writeJournal(ctx, jrel, journal{Hash: hash, Run: entry.Run, Files: append(slices.Clone(entry.Files), entry.DeadLetters...)}); err != nil {
 			return res, err
 		}
 	}
@@ -473,4 +533,13 @@ func writeFileSync(path string, data []byte) error {
 		return fmt.Errorf("lake: close %s: %w", path, err)
 	}
 	return nil
+}
+
+// hashesOf returns the content hashes of inputs, in order.
+func hashesOf(inputs []InputEntry) []string {
+	hs := make([]string, len(inputs))
+	for i, in := range inputs {
+		hs[i] = in.Hash
+	}
+	return hs
 }

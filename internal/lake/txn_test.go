@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -623,4 +624,88 @@ func manifestLines(t *testing.T, l *Lake) int {
 		t.Fatal(err)
 	}
 	return strings.Count(string(b), "\n")
+}
+
+// TestCommitSeveralInputs commits three inputs in one transaction: one set of files, one
+// manifest line, every input found by hash and by file, dead letters naming their input, and
+// a later commit of any of them refused.
+func TestCommitSeveralInputs(t *testing.T) {
+	l := openLake(t)
+	ctx := context.Background()
+	tx, err := l.Begin(ctx, InputInfo{Name: "batch"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mtime := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	var inputs []InputEntry
+	for i := range 3 {
+		in := InputInfo{Name: fmt.Sprintf("in-%d.log", i), Size: int64(100 + i), ModTime: mtime}
+		tx.SetInput(in)
+		for j := range 10 {
+			var ev ocsf.NetworkActivity
+			flow(&ev, i*10+j, "123456789012", "us-east-1", time.Date(2026, 3, 1, i, j, 0, 0, time.UTC))
+			if err := tx.Write(&ev); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := tx.DeadLetter(VPCFlow, []byte("bad line"), 11, "broken"); err != nil {
+			t.Fatal(err)
+		}
+		inputs = append(inputs, InputEntry{Hash: hashOf(fmt.Sprint("input", i)), Name: in.Name, Size: in.Size,
+			ModTime: mtime, Counts: Counts{Read: 11, Events: 10, DeadLetters: 1}})
+	}
+	res, err := tx.Commit(ctx, CommitInfo{Inputs: inputs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Duplicate || res.Rows[VPCFlow] != 30 || len(res.Files) != 1 || len(res.DeadLetters) != 1 {
+		t.Fatalf("result %+v", res)
+	}
+	if res.Entry.Counts.Read != 33 || len(res.Entry.Inputs) != 3 {
+		t.Fatalf("entry %+v", res.Entry)
+	}
+	data, err := os.ReadFile(filepath.Join(l.Root(), filepath.FromSlash(manifestRel)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(data), "\n"); n != 1 {
+		t.Fatalf("manifest has %d lines, want one for the whole commit", n)
+	}
+	dl, err := os.ReadFile(res.DeadLetters[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		if !strings.Contains(string(dl), fmt.Sprintf(`"input":"in-%d.log"`, i)) {
+			t.Fatalf("dead letters do not name input %d:\n%s", i, dl)
+		}
+	}
+	// Each input is known on its own, also to a fresh process.
+	l2, err := Open(l.Root(), WithLogger(slog.New(slog.DiscardHandler)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l2.Close()
+	for _, in := range inputs {
+		e, ok := l2.Lookup(in.Hash)
+		if !ok || e.Counts != in.Counts || len(e.Files) != 1 {
+			t.Fatalf("Lookup(%s) = %+v, %v", in.Name, e, ok)
+		}
+		if _, ok := l2.LookupFile(in.Name, in.Size, in.ModTime); !ok {
+			t.Fatalf("LookupFile(%s) found nothing", in.Name)
+		}
+	}
+	// Committing one of them again, alone or among others, commits nothing.
+	tx, _ = l2.Begin(ctx, InputInfo{Name: "again"})
+	var ev ocsf.NetworkActivity
+	flow(&ev, 99, "123456789012", "us-east-1", time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC))
+	tx.Write(&ev)
+	_, err = tx.Commit(ctx, CommitInfo{Inputs: []InputEntry{inputs[1], {Hash: hashOf("new"), Name: "new.log"}}})
+	var dup *DuplicateInputsError
+	if !errors.As(err, &dup) || len(dup.Hashes) != 1 || dup.Hashes[0] != inputs[1].Hash {
+		t.Fatalf("err = %v", err)
+	}
+	if _, ok := l2.Lookup(hashOf("new")); ok {
+		t.Fatal("a refused commit recorded an input")
+	}
 }
