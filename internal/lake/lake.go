@@ -65,9 +65,6 @@ type tableState struct {
 	Table
 	// slabs recycles the row batches of finished transactions (values are []R).
 	slabs sync.Pool
-	// encoders recycles Parquet writers, whose buffers are costly to allocate for a small
-	// file (values are *parquet.GenericWriter[R], all with the lake's writer options).
-	encoders sync.Pool
 }
 
 // config holds the options of Open.

@@ -401,9 +401,7 @@ func (w *typedWriter[R]) runLane(ln *lane[R]) {
 		w.putSlab(s)
 	}
 	if err == nil && !w.stop.Load() {
-		if err = protect(pw.Close); err == nil {
-			w.ts.encoders.Put(pw)
-		}
+		err = protect(pw.Close)
 	}
 	if out != nil {
 		if cerr := out.Close(); err == nil {
@@ -504,7 +502,6 @@ func concatFiles[R any](ts *tableState, dst string, srcs []string, opts []parque
 		if err := pw.Close(); err != nil {
 			return err
 		}
-		ts.encoders.Put(pw)
 		for _, src := range srcs {
 			os.Remove(src)
 		}
@@ -512,12 +509,11 @@ func concatFiles[R any](ts *tableState, dst string, srcs []string, opts []parque
 	})
 }
 
-// getEncoder returns a Parquet writer of ts's rows writing to out, recycled when possible.
-func getEncoder[R any](ts *tableState, out io.Writer, opts []parquet.WriterOption) *parquet.GenericWriter[R] {
-	if pw, ok := ts.encoders.Get().(*parquet.GenericWriter[R]); ok {
-		pw.Reset(out)
-		return pw
-	}
+// getEncoder returns a new Parquet writer of ts's rows writing to out. Writers are not
+// recycled: parquet-go v0.32.0's GenericWriter.Reset empties the path_in_schema of every
+// column chunk of the files written after it, which Athena, Spark and parquet-mr need to find
+// columns (DuckDB does not, so only a test of the footer shows it).
+func getEncoder[R any](_ *tableState, out io.Writer, opts []parquet.WriterOption) *parquet.GenericWriter[R] {
 	return parquet.NewGenericWriter[R](out, opts...)
 }
 
