@@ -148,7 +148,7 @@ func TestReadParquetTypes(t *testing.T) {
 		*ev.DstEndpoint.Port != 443 || ev.ConnectionInfo.ProtocolNum != 6 || ev.Traffic.Packets != 12 || ev.Traffic.Bytes != 3456 ||
 		ev.Time != 1714560000000 || ev.EndTime != 1714560060000 || *ev.ConnectionInfo.TCPFlags != 19 ||
 		ev.ConnectionInfo.BoundaryID != 11 || ev.ConnectionInfo.DirectionID != 2 || ev.Cloud.Region != "eu-west-1" ||
-		ev.Unmapped["sublocation_id"] != "-" || ev.Unmapped["ecs_task_id"] != "abcdef0123456789" || ev.ActivityID != 6 {
+		ev.Unmapped["sublocation_id"] != "" || ev.Unmapped["ecs_task_id"] != "abcdef0123456789" || ev.ActivityID != 6 {
 		t.Errorf("event 1: %+v", *ev)
 	}
 	ev = &s.events[1]

@@ -328,7 +328,7 @@ func TestReadDashEverywhere(t *testing.T) {
 	}
 	for _, f := range unmappedFields {
 		col := f.Column()
-		absent[f] = func(ev *ocsf.NetworkActivity) bool { return ev.Unmapped[col] == "-" }
+		absent[f] = func(ev *ocsf.NetworkActivity) bool { _, ok := ev.Unmapped[col]; return !ok }
 	}
 	for _, f := range all {
 		t.Run(f.Name(), func(t *testing.T) {
@@ -485,10 +485,11 @@ func TestRead(t *testing.T) {
 		{name: "v7 ECS fields",
 			input: header(v7...) + "\n" + line(v7) + "\n",
 			checks: []check{events(1), event(0, 2, func(ev *ocsf.NetworkActivity) bool {
-				return len(ev.Unmapped) == 10 && ev.Unmapped["ecs_cluster_arn"] == base[FieldECSClusterARN] &&
+				_, second := ev.Unmapped["ecs_second_container_id"] // "-": absent, left out
+				return !second && len(ev.Unmapped) == 9 && ev.Unmapped["ecs_cluster_arn"] == base[FieldECSClusterARN] &&
 					ev.Unmapped["ecs_cluster_name"] == "prod" && ev.Unmapped["ecs_container_instance_arn"] == base[FieldECSContainerInstanceARN] &&
 					ev.Unmapped["ecs_container_instance_id"] == "0f1e2d3c4b5a" && ev.Unmapped["ecs_container_id"] == "3c2b1a09f8e7d6c5" &&
-					ev.Unmapped["ecs_second_container_id"] == "-" && ev.Unmapped["ecs_service_name"] == "api" &&
+					ev.Unmapped["ecs_service_name"] == "api" &&
 					ev.Unmapped["ecs_task_definition_arn"] == base[FieldECSTaskDefinitionARN] &&
 					ev.Unmapped["ecs_task_arn"] == base[FieldECSTaskARN] && ev.Unmapped["ecs_task_id"] == "abcdef0123456789"
 			})}},
@@ -502,7 +503,7 @@ func TestRead(t *testing.T) {
 				"2600:1f18:147a:e900::1", FieldDstAddr, "2a05:d018:1:2::3", FieldPktDstAddr, "2a05:d018:1:2::3") + "\n",
 			checks: []check{events(1), event(0, 2, func(ev *ocsf.NetworkActivity) bool {
 				return ev.SrcEndpoint.IP == "2600:1f18:147a:e900::1" && ev.DstEndpoint.IP == "2a05:d018:1:2::3" &&
-					ev.ConnectionInfo.ProtocolVer == "IPv6" && ev.SrcEndpoint.IntermediateIPs == nil && len(ev.Unmapped) == 13
+					ev.ConnectionInfo.ProtocolVer == "IPv6" && ev.SrcEndpoint.IntermediateIPs == nil && len(ev.Unmapped) == 9
 			})}},
 		{name: "NODATA and SKIPDATA",
 			input: "2 123456789010 eni-1235b8ca123456789 - - - - - - - 1431280876 1431280934 - NODATA\n" +
@@ -523,7 +524,10 @@ func TestRead(t *testing.T) {
 		{name: "CRLF line endings and blank lines",
 			input: "\r\n" + header(v8...) + "\r\n\r\n" + line(v8) + "\r\n   \r\n" + line(v8, FieldAction, "REJECT") + "\r\n",
 			checks: []check{events(2),
-				event(0, 4, func(ev *ocsf.NetworkActivity) bool { return ev.Unmapped["reject_reason"] == "-" && ev.ActivityID == 6 }),
+				event(0, 4, func(ev *ocsf.NetworkActivity) bool {
+					_, ok := ev.Unmapped["reject_reason"]
+					return !ok && ev.ActivityID == 6
+				}),
 				event(1, 6, func(ev *ocsf.NetworkActivity) bool { return ev.ActivityID == 5 })}},
 		{name: "last line without newline",
 			input:  header(v8...) + "\n" + line(v8),
