@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime/debug"
 	"runtime/pprof"
 	"strings"
 
@@ -17,6 +18,9 @@ import (
 
 	"github.com/mcpwatch/mcpwatch/internal/output"
 )
+
+// defaultMemoryLimit is the soft Go heap limit of a command (see runtime/debug.SetMemoryLimit).
+const defaultMemoryLimit = 256 << 20
 
 // DefaultLake is the lake directory when neither --lake nor MCPWATCH_LAKE says otherwise.
 const DefaultLake = "./mcpwatch-lake"
@@ -89,6 +93,11 @@ detects unauthorized MCP use, and answers questions about the lake with SQL.`,
 				return fmt.Errorf("--log-level %q: want debug, info, warn or error", e.logLevel)
 			}
 			e.log = slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
+			if os.Getenv("GOMEMLIMIT") == "" {
+				// A soft heap limit keeps ingest's peak memory bounded when many partitions
+				// are written at once (the collector works harder near it); GOMEMLIMIT overrides.
+				debug.SetMemoryLimit(defaultMemoryLimit)
+			}
 			if e.cpuProfile != "" {
 				f, err := os.Create(e.cpuProfile)
 				if err != nil {
