@@ -40,6 +40,11 @@ type Options struct {
 	TempDir string
 	// Log receives per-input messages; nil discards them.
 	Log *slog.Logger
+	// BatchRecords and BatchInputs bound a lake transaction: inputs are committed together
+	// until their records or their number reach these (defaults DefaultBatchRecords and
+	// DefaultBatchInputs; 1 input per batch gives one commit per input).
+	BatchRecords int64
+	BatchInputs  int
 	// Stdin is read for the input "-" (default os.Stdin).
 	Stdin io.Reader
 	// Counters, when not nil, are updated as records are read (for a progress display).
@@ -101,9 +106,16 @@ type Summary struct {
 	Elapsed    time.Duration `json:"-"`
 }
 
-// Run ingests refs into lk, one lake transaction per input, in order. It stops early only when
-// ctx is canceled or the lake fails; an input that cannot be read is reported in its Result and
-// the run goes on.
+// Default batch limits: a lake transaction holds the records of several inputs (many small
+// files, such as flow-log deliveries, then make a few large Parquet files and one commit).
+const (
+	DefaultBatchRecords = 4_000_000
+	DefaultBatchInputs  = 10_000
+)
+
+// Run ingests refs into lk, in order, committing the inputs in batches (see
+// Options.BatchRecords). It stops early only when ctx is canceled or the lake fails; an input
+// that cannot be read is reported in its Result and the run goes on.
 func Run(ctx context.Context, lk *lake.Lake, refs []Ref, opts Options) (Summary, error) {
 	start := time.Now()
 	if opts.Log == nil {
@@ -112,34 +124,97 @@ func Run(ctx context.Context, lk *lake.Lake, refs []Ref, opts Options) (Summary,
 	if opts.Counters == nil {
 		opts.Counters = &Counters{}
 	}
-	var sum Summary
-	for _, ref := range refs {
-		res, err := runOne(ctx, lk, ref, opts)
-		opts.Counters.Inputs.Add(1)
-		if res.Err != nil {
-			res.Error = res.Err.Error()
-			opts.Log.Warn("input not fully read", "input", res.Input, "err", res.Err)
-		}
-		sum.Inputs = append(sum.Inputs, res)
-		sum.add(res.Counts)
-		if res.Duplicate {
-			sum.Duplicates++
-		}
-		if res.Err != nil {
-			sum.Failed++
-		}
-		if err != nil {
-			sum.Elapsed = time.Since(start)
-			return sum, err
-		}
+	if opts.BatchRecords <= 0 {
+		opts.BatchRecords = DefaultBatchRecords
 	}
-	sum.Elapsed = time.Since(start)
-	return sum, nil
+	if opts.BatchInputs <= 0 {
+		opts.BatchInputs = DefaultBatchInputs
+	}
+	r := &runner{lk: lk, opts: opts}
+	err := r.run(ctx, refs)
+	r.sum.Elapsed = time.Since(start)
+	return r.sum, err
 }
 
-// runOne ingests one input. A non-nil error means the run must stop (cancellation, a lake
-// failure); problems of the input itself are in Result.Err.
-func runOne(ctx context.Context, lk *lake.Lake, ref Ref, opts Options) (res Result, err error) {
+// runner is one run: the summary so far and the batch being filled.
+type runner struct {
+	lk    *lake.Lake
+	opts  Options
+	sum   Summary
+	batch batch
+}
+
+// batch is the lake transaction that holds the inputs read since the last commit.
+type batch struct {
+	txn     *lake.Txn
+	inputs  []lake.InputEntry
+	results []int          // the index in sum.Inputs of each input
+	hashes  map[string]int // content hash → index in sum.Inputs, to catch a repeat within the batch
+	records int64
+}
+
+func (r *runner) run(ctx context.Context, refs []Ref) error {
+	defer func() {
+		if r.batch.txn != nil {
+			r.batch.txn.Abort()
+		}
+	}()
+	for _, ref := range refs {
+		res, err := r.readOne(ctx, ref)
+		r.opts.Counters.Inputs.Add(1)
+		if res.Err != nil {
+			res.Error = res.Err.Error()
+			r.opts.Log.Warn("input not fully read", "input", res.Input, "err", res.Err)
+		}
+		r.sum.Inputs = append(r.sum.Inputs, res)
+		r.sum.add(res.Counts)
+		if res.Duplicate {
+			r.sum.Duplicates++
+		}
+		if res.Err != nil {
+			r.sum.Failed++
+		}
+		if err != nil {
+			return err
+		}
+		if r.batch.records >= r.opts.BatchRecords || len(r.batch.inputs) >= r.opts.BatchInputs {
+			if err := r.commit(ctx); err != nil {
+				return err
+			}
+		}
+	}
+	return r.commit(ctx)
+}
+
+// commit commits the batch and records its files in the results of its inputs.
+func (r *runner) commit(ctx context.Context) error {
+	b := r.batch
+	r.batch = batch{}
+	if b.txn == nil {
+		return nil
+	}
+	if len(b.inputs) == 0 {
+		b.txn.Abort()
+		return nil
+	}
+	cr, err := b.txn.Commit(ctx, lake.CommitInfo{Inputs: b.inputs})
+	if err != nil {
+		var dup *lake.DuplicateInputsError
+		if errors.As(err, &dup) {
+			return fmt.Errorf("%w; nothing of this batch was stored: run the ingest again to store the rest", err)
+		}
+		return fmt.Errorf("lake commit: %w", err)
+	}
+	for _, i := range b.results {
+		r.sum.Inputs[i].Files = cr.Files
+	}
+	return nil
+}
+
+// readOne reads one input into the batch. A non-nil error means the run must stop
+// (cancellation, a lake failure); problems of the input itself are in Result.Err.
+func (r *runner) readOne(ctx context.Context, ref Ref) (res Result, err error) {
+	lk, opts := r.lk, r.opts
 	res.Input = ref.Path
 	path := ref.Path
 	if ref.IsStdin() {
@@ -170,6 +245,11 @@ func runOne(ctx context.Context, lk *lake.Lake, ref Ref, opts Options) (res Resu
 		opts.Counters.RawBytes.Add(ref.Size)
 		return res, nil
 	}
+	if i, ok := r.batch.hashes[res.Hash]; ok { // the same content earlier in this batch
+		res.Duplicate, res.PreviousRecords = true, r.sum.Inputs[i].Read
+		opts.Counters.RawBytes.Add(ref.Size)
+		return res, nil
+	}
 
 	c, err := openContent(path, opts.TempDir)
 	if err != nil {
@@ -184,16 +264,15 @@ func runOne(ctx context.Context, lk *lake.Lake, ref Ref, opts Options) (res Resu
 	}
 	res.Format = f.Name()
 
-	txn, err := lk.Begin(ctx, lake.InputInfo{Name: res.Input, Size: ref.Size, ModTime: ref.ModTime})
-	if err != nil {
-		return res, fmt.Errorf("lake: %w", err)
-	}
-	committed := false
-	defer func() {
-		if !committed {
-			txn.Abort()
+	info := lake.InputInfo{Name: res.Input, Size: ref.Size, ModTime: ref.ModTime}
+	if r.batch.txn == nil {
+		txn, err := lk.Begin(ctx, info)
+		if err != nil {
+			return res, fmt.Errorf("lake: %w", err)
 		}
-	}()
+		r.batch = batch{txn: txn, hashes: map[string]int{}}
+	}
+	r.batch.txn.SetInput(info)
 
 	region, account := ref.Region, ref.Account
 	if opts.Region != "" {
@@ -202,7 +281,7 @@ func runOne(ctx context.Context, lk *lake.Lake, ref Ref, opts Options) (res Resu
 	if opts.Account != "" {
 		account = opts.Account
 	}
-	s := &sink{txn: txn, table: f.Table(), input: res.Input, obs: opts.Observer, live: opts.Counters}
+	s := &sink{txn: r.batch.txn, table: f.Table(), input: res.Input, obs: opts.Observer, live: opts.Counters}
 	in := source.Input{Name: res.Input, R: c.r, ReaderAt: c.readerAt, Size: c.size, Region: region, Account: account}
 	done := trackBytes(c.raw, opts.Counters)
 	readErr := f.Read(ctx, in, s)
@@ -217,17 +296,14 @@ func runOne(ctx context.Context, lk *lake.Lake, ref Ref, opts Options) (res Resu
 		}
 		res.Err = fmt.Errorf("read %d records, then: %w", s.counts.Read, readErr)
 	}
-	cr, err := txn.Commit(ctx, lake.CommitInfo{ContentHash: res.Hash, Counts: lake.Counts{
-		Read: s.counts.Read, Events: s.counts.Stored, DeadLetters: s.counts.DeadLettered, Skipped: s.counts.Skipped}})
-	committed = true
-	if err != nil {
-		return res, fmt.Errorf("lake commit of %s: %w", res.Input, err)
-	}
-	if cr.Duplicate { // another process committed the same content meanwhile
-		res.Duplicate, res.Counts = true, Counts{}
-		return res, nil
-	}
-	res.Files = cr.Files
+	// The input joins the batch even when it broke midway: what it yielded is stored, and
+	// its content is recorded so that the same broken file is not read again.
+	r.batch.hashes[res.Hash] = len(r.sum.Inputs)
+	r.batch.results = append(r.batch.results, len(r.sum.Inputs))
+	r.batch.inputs = append(r.batch.inputs, lake.InputEntry{Hash: res.Hash, Name: info.Name, Size: info.Size,
+		ModTime: info.ModTime, Counts: lake.Counts{Read: s.counts.Read, Events: s.counts.Stored,
+			DeadLetters: s.counts.DeadLettered, Skipped: s.counts.Skipped}})
+	r.batch.records += s.counts.Read
 	return res, nil
 }
 
