@@ -16,6 +16,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mcpwatch/mcpwatch/internal/lake"
 	"github.com/mcpwatch/mcpwatch/internal/output"
 )
 
@@ -158,4 +159,9 @@ func writeValue(w io.Writer, f output.Format, v any) error {
 	}
 	_, err = w.Write(append(b, '\n'))
 	return err
+}
+
+// openLake opens the lake the --lake flag names.
+func (e *env) openLake() (*lake.Lake, error) {
+	return lake.Open(e.lake, lake.WithLogger(e.log))
 }

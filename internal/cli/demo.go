@@ -9,10 +9,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mcpwatch/mcpwatch/internal/demo"
-	"github.com/mcpwatch/mcpwatch/internal/detect"
 	"github.com/mcpwatch/mcpwatch/internal/findingstore"
 	"github.com/mcpwatch/mcpwatch/internal/ingest"
-	"github.com/mcpwatch/mcpwatch/internal/lake"
 	"github.com/mcpwatch/mcpwatch/internal/ocsf"
 	"github.com/mcpwatch/mcpwatch/internal/output"
 	"github.com/mcpwatch/mcpwatch/internal/progress"
@@ -74,11 +72,7 @@ no-op for the data already there (the lake recognizes the files it has ingested)
 			if gen.IntelFile != "" {
 				df.intelFiles = append(df.intelFiles, gen.IntelFile)
 			}
-			cfg, err := df.config(e)
-			if err != nil {
-				return err
-			}
-			det, err := detect.NewFlowDetector(cfg)
+			det, err := df.detector(e)
 			if err != nil {
 				return err
 			}
@@ -86,7 +80,7 @@ no-op for the data already there (the lake recognizes the files it has ingested)
 			if err != nil {
 				return err
 			}
-			lk, err := lake.Open(e.lake, lake.WithLogger(e.log))
+			lk, err := e.openLake()
 			if err != nil {
 				return err
 			}

@@ -40,15 +40,11 @@ findings; status and comments set on them are kept, and new findings are added.`
 				}
 				from = time.Now().Add(-d)
 			}
-			cfg, err := df.config(e)
+			det, err := df.detector(e)
 			if err != nil {
 				return err
 			}
-			det, err := detect.NewFlowDetector(cfg)
-			if err != nil {
-				return err
-			}
-			lk, err := lake.Open(e.lake, lake.WithLogger(e.log))
+			lk, err := e.openLake()
 			if err != nil {
 				return err
 			}

@@ -30,6 +30,15 @@ func (d *detectFlags) register(cmd *cobra.Command) {
 	f.StringArrayVar(&d.internal, "internal-cidr", nil, "address block to treat as internal besides RFC 1918, RFC 6598, loopback, link-local and ULA; repeatable")
 }
 
+// detector builds the flow detector the flags describe.
+func (d *detectFlags) detector(e *env) (*detect.FlowDetector, error) {
+	cfg, err := d.config(e)
+	if err != nil {
+		return nil, err
+	}
+	return detect.NewFlowDetector(cfg)
+}
+
 // config builds the detection configuration, printing warnings about bad intel lines to
 // warn.
 func (d *detectFlags) config(e *env) (detect.Config, error) {

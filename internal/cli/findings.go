@@ -11,7 +11,6 @@ import (
 
 	"github.com/mcpwatch/mcpwatch/internal/finding"
 	"github.com/mcpwatch/mcpwatch/internal/findingstore"
-	"github.com/mcpwatch/mcpwatch/internal/lake"
 	"github.com/mcpwatch/mcpwatch/internal/ocsf"
 	"github.com/mcpwatch/mcpwatch/internal/output"
 )
@@ -62,7 +61,7 @@ findings, ready for Security Hub BatchImportFindings), csv (the summary columns)
 					return fmt.Errorf("--status %q: want new, in progress, suppressed or resolved", status)
 				}
 			}
-			lk, err := lake.Open(e.lake, lake.WithLogger(e.log))
+			lk, err := e.openLake()
 			if err != nil {
 				return err
 			}

@@ -64,11 +64,7 @@ The exit status is non-zero only when nothing could be read.`,
 			}
 			var det *detect.FlowDetector
 			if !noDetect {
-				cfg, err := df.config(e)
-				if err != nil {
-					return err
-				}
-				if det, err = detect.NewFlowDetector(cfg); err != nil {
+				if det, err = df.detector(e); err != nil {
 					return err
 				}
 			}
@@ -76,7 +72,7 @@ The exit status is non-zero only when nothing could be read.`,
 			if err != nil {
 				return err
 			}
-			lk, err := lake.Open(e.lake, lake.WithLogger(e.log))
+			lk, err := e.openLake()
 			if err != nil {
 				return err
 			}

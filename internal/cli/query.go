@@ -8,7 +8,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/mcpwatch/mcpwatch/internal/lake"
 	"github.com/mcpwatch/mcpwatch/internal/output"
 	"github.com/mcpwatch/mcpwatch/internal/query"
 )
@@ -81,7 +80,7 @@ standard input.`,
 // ensureSchemaFiles makes sure every table of the lake has its empty schema file, so that the
 // views of tables without data yet still have their columns.
 func ensureSchemaFiles(e *env) error {
-	lk, err := lake.Open(e.lake, lake.WithLogger(e.log))
+	lk, err := e.openLake()
 	if err != nil {
 		return err
 	}
