@@ -45,7 +45,10 @@ type Lake struct {
 	byType map[reflect.Type]*tableState
 	order  []*tableState
 
-	// work is this Lake's private work directory under tmpDir, held by procLock.
+	// workBase is the local directory of the work areas of every process using this lake
+	// (tmpDir under a local lake's root; a local cache directory for an S3 lake); work is
+	// this Lake's private work directory in it, held by procLock.
+	workBase string
 	work     string
 	procLock *os.File
 
@@ -79,6 +82,7 @@ type config struct {
 	lanes        int
 	pageBuffer   int
 	compression  compress.Codec
+	workDir      string
 }
 
 // Option configures Open.
@@ -86,6 +90,11 @@ type Option func(*config)
 
 // WithTables sets the lake's tables (default DefaultTables()).
 func WithTables(tables ...Table) Option { return func(c *config) { c.tables = tables } }
+
+// WithWorkDir sets the local directory where an S3 lake builds its files before uploading
+// them (default a directory under the user's cache directory). A local lake works in its own
+// directory and ignores it.
+func WithWorkDir(dir string) Option { return func(c *config) { c.workDir = dir } }
 
 // WithLogger sets the logger (default slog.Default()).
 func WithLogger(l *slog.Logger) Option { return func(c *config) { c.log = l } }
@@ -188,28 +197,42 @@ func mcpwatchVersion() string {
 // back the commits a crashed process left half done, and removes the work files of
 // processes that are gone (those whose work lock no live process holds). Close releases it.
 func Open(dir string, opts ...Option) (*Lake, error) {
-	cfg := defaultConfig()
-	for _, o := range opts {
-		o(&cfg)
-	}
-	if err := cfg.validate(); err != nil {
+	cfg, err := newConfig(opts)
+	if err != nil {
 		return nil, err
 	}
 	root, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, fmt.Errorf("lake: %w", err)
 	}
-	if err := os.MkdirAll(filepath.Join(root, filepath.FromSlash(tmpDir)), 0o755); err != nil {
+	workBase := filepath.Join(root, filepath.FromSlash(tmpDir))
+	if err := os.MkdirAll(workBase, 0o755); err != nil {
 		return nil, fmt.Errorf("lake: create %s: %w", root, err)
 	}
+	st := &localStorage{root: root, lockPath: filepath.Join(root, filepath.FromSlash(lockRel))}
+	return open(root, st, workBase, cfg)
+}
+
+func newConfig(opts []Option) (config, error) {
+	cfg := defaultConfig()
+	for _, o := range opts {
+		o(&cfg)
+	}
+	return cfg, cfg.validate()
+}
+
+// open opens a lake whose committed objects are in st and whose work areas are in the local
+// directory workBase.
+func open(root string, st storage, workBase string, cfg config) (*Lake, error) {
 	l := &Lake{
-		root:   root,
-		st:     &localStorage{root: root, lockPath: filepath.Join(root, filepath.FromSlash(lockRel))},
-		cfg:    cfg,
-		log:    cfg.log,
-		specs:  map[string]*tableState{},
-		byType: map[reflect.Type]*tableState{},
-		man:    newManifest(),
+		root:     root,
+		st:       st,
+		workBase: workBase,
+		cfg:      cfg,
+		log:      cfg.log,
+		specs:    map[string]*tableState{},
+		byType:   map[reflect.Type]*tableState{},
+		man:      newManifest(),
 	}
 	for _, t := range cfg.tables {
 		if err := t.validate(); err != nil {
@@ -252,7 +275,7 @@ func Open(dir string, opts ...Option) (*Lake, error) {
 	return l, nil
 }
 
-// Root is the lake's directory.
+// Root is the lake's location: its directory, or its s3:// URL.
 func (l *Lake) Root() string { return l.root }
 
 // Tables returns the lake's tables.
@@ -333,7 +356,7 @@ func (l *Lake) refreshLocked(ctx context.Context) error {
 
 // takeWork creates this Lake's work directory and takes its lock. The file lock is held.
 func (l *Lake) takeWork() error {
-	base := filepath.Join(l.root, filepath.FromSlash(tmpDir))
+	base := l.workBase
 	id := newID()
 	f, err := os.OpenFile(filepath.Join(base, id+".lock"), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
@@ -376,7 +399,7 @@ func (l *Lake) releaseWork() error {
 // holds, and directories without a lock file. A live process creates its lock before its
 // directory, under the file lock this caller holds, so neither race with a live process.
 func (l *Lake) cleanWork() error {
-	base := filepath.Join(l.root, filepath.FromSlash(tmpDir))
+	base := l.workBase
 	ents, err := os.ReadDir(base)
 	if err != nil {
 		return fmt.Errorf("lake: clean work area: %w", err)

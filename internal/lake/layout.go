@@ -31,8 +31,10 @@ type Partition struct {
 	// Region, Account and Day are the partition values as the directory names hold them,
 	// unescaped: Region and Account are Unknown for events without one, Day is YYYYMMDD.
 	Region, Account, Day string
-	// Path is the partition directory.
+	// Path is the partition directory: a local path, or an s3:// URL.
 	Path string
+	// rel is the partition directory relative to the lake root, slash-separated.
+	rel string
 }
 
 // partKey identifies the partition of an event while writing: the raw region and account of

@@ -65,6 +65,7 @@ func (l *Lake) partitions(ctx context.Context, ts *tableState) ([]Partition, err
 					Account: unescapeValue(account),
 					Day:     day,
 					Path:    l.st.location(joinRel(base, r.name, a.name, d.name)),
+					rel:     joinRel(base, r.name, a.name, d.name),
 				})
 			}
 		}
@@ -99,11 +100,7 @@ func Scan[T any](ctx context.Context, l *Lake, table string, filter func(Partiti
 		if filter != nil && !filter(p) {
 			continue
 		}
-		rel, err := filepath.Rel(l.root, p.Path)
-		if err != nil {
-			return fmt.Errorf("lake: %w", err)
-		}
-		rel = filepath.ToSlash(rel)
+		rel := p.rel
 		ents, err := l.st.list(ctx, rel)
 		if err != nil {
 			return err
