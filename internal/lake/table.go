@@ -90,11 +90,16 @@ func UnionTable[R any](name, version string, convert func(dst *R, ev ocsf.Event)
 }
 
 // DefaultTables returns the tables mcpwatch writes today: VPC_FLOW (Network Activity),
-// ROUTE53 (DNS Activity) and FINDINGS (Detection Finding), all at SourceVersion.
+// ROUTE53 (DNS Activity), SH_FINDINGS (the findings of other products, ocsf.ImportedFinding)
+// and FINDINGS (mcpwatch's own, ocsf.DetectionFinding), all at SourceVersion.
+//
+// Events are routed by Go type: SH_FINDINGS and FINDINGS both hold OCSF findings, and the
+// distinct type of imported findings keeps a GuardDuty finding out of mcpwatch's own.
 func DefaultTables() []Table {
 	return []Table{
 		TableOf[ocsf.NetworkActivity](VPCFlow, SourceVersion),
 		TableOf[ocsf.DNSActivity](Route53, SourceVersion),
+		TableOf[ocsf.ImportedFinding](SHFindings, SourceVersion),
 		TableOf[ocsf.DetectionFinding](Findings, SourceVersion),
 	}
 }

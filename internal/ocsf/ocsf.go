@@ -31,13 +31,15 @@ const (
 
 // Class uids used by the classes in this package.
 const (
-	ClassDetectionFinding = 2004
-	ClassAccountChange    = 3001
-	ClassAuthentication   = 3002
-	ClassNetworkActivity  = 4001
-	ClassDNSActivity      = 4003
-	ClassInventoryInfo    = 5001
-	ClassAPIActivity      = 6003
+	ClassVulnerabilityFinding = 2002
+	ClassComplianceFinding    = 2003
+	ClassDetectionFinding     = 2004
+	ClassAccountChange        = 3001
+	ClassAuthentication       = 3002
+	ClassNetworkActivity      = 4001
+	ClassDNSActivity          = 4003
+	ClassInventoryInfo        = 5001
+	ClassAPIActivity          = 6003
 )
 
 // classInfo is the static classification of one class.
@@ -51,6 +53,10 @@ type classInfo struct {
 // classes holds the captions of each class's activity_id enum, read from the 1.1.0 schema.
 // It is never modified after initialization.
 var classes = map[int32]classInfo{
+	ClassVulnerabilityFinding: {"Vulnerability Finding", CategoryFindings, "Findings",
+		map[int32]string{0: "Unknown", 1: "Create", 2: "Update", 3: "Close", 99: "Other"}},
+	ClassComplianceFinding: {"Compliance Finding", CategoryFindings, "Findings",
+		map[int32]string{0: "Unknown", 1: "Create", 2: "Update", 3: "Close", 99: "Other"}},
 	ClassDetectionFinding: {"Detection Finding", CategoryFindings, "Findings",
 		map[int32]string{0: "Unknown", 1: "Create", 2: "Update", 3: "Close", 99: "Other"}},
 	ClassAccountChange: {"Account Change", CategoryIAM, "Identity & Access Management",
