@@ -101,6 +101,7 @@ func DefaultTables() []Table {
 		TableOf[ocsf.DNSActivity](Route53, SourceVersion),
 		TableOf[ocsf.ImportedFinding](SHFindings, SourceVersion),
 		TableOf[ocsf.DetectionFinding](Findings, SourceVersion),
+		MCPInventoryTable(),
 	}
 }
 
