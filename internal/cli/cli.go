@@ -13,9 +13,13 @@ import (
 	"runtime/debug"
 	"runtime/pprof"
 	"strings"
+	"sync"
 
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/spf13/cobra"
 
+	"github.com/mcpwatch/mcpwatch/internal/awsconf"
+	"github.com/mcpwatch/mcpwatch/internal/ingest"
 	"github.com/mcpwatch/mcpwatch/internal/lake"
 	"github.com/mcpwatch/mcpwatch/internal/output"
 )
@@ -33,7 +37,12 @@ type env struct {
 	lake           string
 	logLevel       string
 	cpuProfile     string
+	aws            awsconf.Options
 	log            *slog.Logger
+
+	s3     *s3.Client // created on first use by s3Client
+	s3Once sync.Once
+	s3Err  error
 }
 
 // exitError carries the process exit status of a command that failed in a way it already
@@ -116,7 +125,10 @@ detects unauthorized MCP use, and answers questions about the lake with SQL.`,
 			}
 		},
 	}
-	root.PersistentFlags().StringVar(&e.lake, "lake", lakeDefault, "lake directory (env MCPWATCH_LAKE)")
+	root.PersistentFlags().StringVar(&e.lake, "lake", lakeDefault, "lake: a directory, or s3://bucket/prefix (env MCPWATCH_LAKE)")
+	root.PersistentFlags().StringVar(&e.aws.Region, "region", "", "AWS region for S3 inputs and S3 lakes (default: the AWS configuration's)")
+	root.PersistentFlags().StringVar(&e.aws.Profile, "profile", "", "AWS shared-config profile (default: the AWS configuration's)")
+	root.PersistentFlags().StringVar(&e.aws.EndpointURL, "endpoint-url", "", "S3 endpoint of an S3-compatible store (path-style addressing)")
 	root.PersistentFlags().StringVar(&e.logLevel, "log-level", "warn", "log level: debug, info, warn, error")
 	root.PersistentFlags().StringVar(&e.cpuProfile, "cpuprofile", "", "write a CPU profile of the command to this file")
 	root.PersistentFlags().MarkHidden("cpuprofile")
@@ -161,7 +173,31 @@ func writeValue(w io.Writer, f output.Format, v any) error {
 	return err
 }
 
-// openLake opens the lake the --lake flag names.
+// openLake opens the lake the --lake flag names: a local directory or an s3:// location.
 func (e *env) openLake() (*lake.Lake, error) {
+	if ingest.IsS3URL(e.lake) {
+		bucket, prefix, err := ingest.ParseS3URL(e.lake)
+		if err != nil {
+			return nil, fmt.Errorf("--lake: %w", err)
+		}
+		c, err := e.s3Client()
+		if err != nil {
+			return nil, err
+		}
+		return lake.OpenS3(c, bucket, prefix, lake.WithLogger(e.log))
+	}
 	return lake.Open(e.lake, lake.WithLogger(e.log))
+}
+
+// s3Client returns the S3 client of the AWS flags, created once.
+func (e *env) s3Client() (*s3.Client, error) {
+	e.s3Once.Do(func() {
+		cfg, err := awsconf.Load(context.Background(), e.aws)
+		if err != nil {
+			e.s3Err = err
+			return
+		}
+		e.s3 = awsconf.NewS3(cfg, e.aws)
+	})
+	return e.s3, e.s3Err
 }

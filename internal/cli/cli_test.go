@@ -8,10 +8,16 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/mcpwatch/mcpwatch/internal/demo"
 	"github.com/mcpwatch/mcpwatch/internal/finding"
 	"github.com/mcpwatch/mcpwatch/internal/ocsf"
 	"github.com/mcpwatch/mcpwatch/internal/ocsf/schema"
+	"github.com/mcpwatch/mcpwatch/internal/s3test"
 )
 
 // run executes the command line and returns its exit status and output.
@@ -144,7 +150,7 @@ func TestIngestExitStatus(t *testing.T) {
 	}
 	good := filepath.Join(dir, "flows.log")
 	writeFile(t, good, "2 123456789012 eni-0a1b2c3d4e5f60718 10.0.1.5 203.0.113.9 44321 443 6 10 8400 1772323200 1772323260 ACCEPT OK\n")
-	code, out, _ = run(t, "", "--lake", filepath.Join(dir, "lake"), "ingest", "--region", "us-east-1", bin, good)
+	code, out, _ = run(t, "", "--lake", filepath.Join(dir, "lake"), "ingest", "--records-region", "us-east-1", bin, good)
 	if code != 0 || !strings.Contains(out, "read 1 records = stored 1") {
 		t.Fatalf("one good input among bad ones: exit %d\n%s", code, out)
 	}
@@ -176,5 +182,50 @@ func writeFile(t *testing.T, path, data string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestS3EndToEnd ingests flow logs from S3 into a lake in S3 and lists the findings from it,
+// with the AWS flags a user passes for an S3-compatible store.
+func TestS3EndToEnd(t *testing.T) {
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDTEST")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "SECRETTEST")
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	srv := s3test.Start(t, "flow-logs", "sec-lake")
+	ctx := context.Background()
+	dir := t.TempDir()
+	res, err := demo.Generate(ctx, demo.Config{Dir: dir, Records: 30000, Seed: 2, Day: time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range append(res.Files, res.IntelFile) {
+		rel, _ := filepath.Rel(dir, f)
+		b, _ := os.ReadFile(f)
+		if _, err := srv.Client.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("flow-logs"), Key: aws.String(filepath.ToSlash(rel)),
+			Body: bytes.NewReader(b)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	flags := []string{"--endpoint-url", srv.URL, "--region", "us-east-1", "--lake", "s3://sec-lake/ext/mcpwatch"}
+	code, out, errs := run(t, "", append(flags, "ingest", "--intel", res.IntelFile, "--format", "json", "s3://flow-logs/AWSLogs/")...)
+	if code != 0 {
+		t.Fatalf("ingest exit %d\n%s\n%s", code, out, errs)
+	}
+	var run1 ingestRun
+	if err := json.Unmarshal([]byte(out), &run1); err != nil {
+		t.Fatal(err)
+	}
+	if run1.Read != 30000 || run1.Stored != 30000 || run1.Lake != "s3://sec-lake/ext/mcpwatch" || run1.Findings.New == 0 {
+		t.Fatalf("ingest: %+v, lake %s, findings %+v", run1.Counts, run1.Lake, run1.Findings)
+	}
+	code, out, errs = run(t, "", append(flags, "findings", "--min-severity", "high", "--format", "csv")...)
+	if code != 0 || !strings.Contains(out, "flow.threat_intel") || !strings.Contains(out, "flow.exfiltration") {
+		t.Fatalf("findings from the S3 lake: exit %d\n%s\n%s", code, out, errs)
+	}
+	code, _, errs = run(t, "", append(flags, "query", "SELECT 1")...)
+	if code == 0 || !strings.Contains(errs, "Athena") {
+		t.Fatalf("query on an S3 lake: exit %d, %s", code, errs)
 	}
 }

@@ -56,7 +56,10 @@ no-op for the data already there (the lake recognizes the files it has ingested)
 				}
 			}
 			if out == "" {
-				out = filepath.Join(filepath.Dir(filepath.Clean(e.lake)), "mcpwatch-demo")
+				out = "mcpwatch-demo"
+				if !ingest.IsS3URL(e.lake) {
+					out = filepath.Join(filepath.Dir(filepath.Clean(e.lake)), "mcpwatch-demo")
+				}
 			}
 			ctx := cmd.Context()
 			start := time.Now()

@@ -38,8 +38,9 @@ func newIngestCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "ingest [flags] INPUT...",
 		Short: "Read AWS logs into the lake and detect shadow MCP in them",
-		Long: `Ingest reads AWS logs — files, directories (recursively), glob patterns, or - for standard
-input; gzip or not, detected by content — normalizes every record to OCSF 1.1.0 as Amazon
+		Long: `Ingest reads AWS logs — files, directories (recursively), glob patterns, s3://bucket/prefix
+(every object below it, through the AWS SDK: default credential chain, --region, --profile,
+--endpoint-url), or - for standard input; gzip or not, detected by content — normalizes every record to OCSF 1.1.0 as Amazon
 Security Lake does, stores it in the lake as Parquet in Security Lake's layout, and runs
 detection on it. Records that cannot be normalized go to the lake's dead-letter area with the
 reason. Every record read is accounted for: read = stored + dead-lettered + skipped.
@@ -48,7 +49,9 @@ Ingesting the same content again is a no-op (the lake keeps a manifest of conten
 The exit status is non-zero only when nothing could be read.`,
 		Example: `  mcpwatch ingest ./AWSLogs/123456789012/vpcflowlogs/
   mcpwatch ingest --intel bad-ips.txt --intel partners-blocklist.txt 'flowlogs/*.log.gz'
-  zcat flows.log.gz | mcpwatch ingest --region us-east-1 -
+  mcpwatch ingest --region us-east-1 s3://my-flow-logs/AWSLogs/123456789012/vpcflowlogs/
+  mcpwatch --lake s3://my-lake/mcpwatch ingest s3://my-flow-logs/AWSLogs/
+  zcat flows.log.gz | mcpwatch ingest --records-region us-east-1 -
   mcpwatch ingest --format json flows.log > summary.json`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -68,7 +71,15 @@ The exit status is non-zero only when nothing could be read.`,
 					return err
 				}
 			}
-			refs, err := ingest.Resolve(args)
+			var s3c ingest.S3API
+			if hasS3(args) {
+				c, err := e.s3Client()
+				if err != nil {
+					return err
+				}
+				s3c = c
+			}
+			refs, err := ingest.Resolver{S3: s3c}.Resolve(cmd.Context(), args)
 			if err != nil {
 				return err
 			}
@@ -78,7 +89,7 @@ The exit status is non-zero only when nothing could be read.`,
 			}
 			defer lk.Close()
 			run, err := runIngest(cmd.Context(), e, lk, refs, ingest.Options{Formats: fs, Format: srcName,
-				Region: region, Account: account, Stdin: e.stdin}, det)
+				Region: region, Account: account, Stdin: e.stdin, S3: s3c}, det)
 			if err != nil {
 				return err
 			}
@@ -94,8 +105,8 @@ The exit status is non-zero only when nothing could be read.`,
 	df.register(cmd)
 	f := cmd.Flags()
 	f.StringVar(&srcName, "source", "auto", "input format: auto (detect by content) or vpcflow")
-	f.StringVar(&region, "region", "", "AWS region of records that do not carry one (default: from the AWSLogs/ path)")
-	f.StringVar(&account, "account", "", "AWS account of records that do not carry one (default: from the AWSLogs/ path)")
+	f.StringVar(&region, "records-region", "", "AWS region of records that carry none (default: from the AWSLogs/ path)")
+	f.StringVar(&account, "records-account", "", "AWS account of records that carry none (default: from the AWSLogs/ path)")
 	f.BoolVar(&noDetect, "no-detect", false, "store only; run no detection")
 	f.StringVar(&format, "format", "table", "summary format: table, json, ndjson or csv")
 	return cmd
@@ -234,4 +245,14 @@ func severityCounts(fs []ocsf.DetectionFinding) string {
 		}
 	}
 	return "(" + strings.Join(parts, ", ") + ")"
+}
+
+// hasS3 reports whether any argument is an s3:// URL.
+func hasS3(args []string) bool {
+	for _, a := range args {
+		if ingest.IsS3URL(a) {
+			return true
+		}
+	}
+	return false
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mcpwatch/mcpwatch/internal/ingest"
 	"github.com/mcpwatch/mcpwatch/internal/output"
 	"github.com/mcpwatch/mcpwatch/internal/query"
 )
@@ -47,6 +48,10 @@ standard input.`,
 					return err
 				}
 				sql = string(b)
+			}
+			if ingest.IsS3URL(e.lake) {
+				return fmt.Errorf("query reads a local lake with embedded DuckDB (built without S3 access); " +
+					"query a lake in S3 with Athena (see `mcpwatch mcp` and docs/mcp.md), or copy it locally (aws s3 sync)")
 			}
 			if _, err := os.Stat(e.lake); err != nil {
 				return fmt.Errorf("no lake at %s (run `mcpwatch demo` or `mcpwatch ingest` first, or pass --lake)", e.lake)

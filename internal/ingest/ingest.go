@@ -45,6 +45,8 @@ type Options struct {
 	// DefaultBatchInputs; 1 input per batch gives one commit per input).
 	BatchRecords int64
 	BatchInputs  int
+	// S3 downloads s3:// inputs.
+	S3 S3API
 	// Stdin is read for the input "-" (default os.Stdin).
 	Stdin io.Reader
 	// Counters, when not nil, are updated as records are read (for a progress display).
@@ -234,6 +236,17 @@ func (r *runner) readOne(ctx context.Context, ref Ref) (res Result, err error) {
 		res.Duplicate, res.Hash, res.PreviousRecords = true, e.Hash, e.Counts.Read
 		opts.Counters.RawBytes.Add(ref.Size)
 		return res, nil
+	} else if ref.IsS3() {
+		p, _, err := download(ctx, opts.S3, ref.Path, opts.TempDir)
+		if err != nil {
+			if ctx.Err() != nil {
+				return res, ctx.Err()
+			}
+			res.Err = err
+			return res, nil
+		}
+		defer os.Remove(p)
+		path = p
 	}
 	res.Hash, err = hashFile(path)
 	if err != nil {

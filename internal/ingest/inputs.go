@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"context"
 	"fmt"
 	"io/fs"
 	"os"
@@ -12,7 +13,7 @@ import (
 
 // Ref is one input to read, resolved from the command line: a file, or standard input.
 type Ref struct {
-	// Path is the file's path, or "-" for standard input.
+	// Path is the file's path, an s3:// URL, or "-" for standard input.
 	Path    string
 	Size    int64
 	ModTime time.Time
@@ -20,13 +21,27 @@ type Ref struct {
 	Region, Account string
 }
 
+// IsS3 reports whether the input is an S3 object.
+func (r Ref) IsS3() bool { return IsS3URL(r.Path) }
+
 // IsStdin reports whether the input is standard input.
 func (r Ref) IsStdin() bool { return r.Path == "-" }
 
+// Resolver expands command-line arguments into inputs.
+type Resolver struct {
+	// S3 lists the objects of s3:// arguments; nil refuses them.
+	S3 S3API
+}
+
+// Resolve expands local arguments into inputs (see Resolver.Resolve); s3:// URLs need a
+// Resolver with an S3 client.
+func Resolve(args []string) ([]Ref, error) { return Resolver{}.Resolve(context.Background(), args) }
+
 // Resolve expands the command-line arguments into inputs: files as given, directories
-// recursively (hidden entries skipped, sorted for a deterministic order), glob patterns, and
-// "-" for standard input. An argument that matches nothing is an error.
-func Resolve(args []string) ([]Ref, error) {
+// recursively (hidden entries skipped, sorted for a deterministic order), glob patterns,
+// "-" for standard input, and s3://bucket/prefix for every object under the prefix (listed
+// page by page). An argument that matches nothing is an error.
+func (rv Resolver) Resolve(ctx context.Context, args []string) ([]Ref, error) {
 	var refs []Ref
 	seen := map[string]bool{}
 	add := func(path string, info fs.FileInfo) {
@@ -39,6 +54,19 @@ func Resolve(args []string) ([]Ref, error) {
 		refs = append(refs, r)
 	}
 	for _, arg := range args {
+		if IsS3URL(arg) {
+			rs, err := resolveS3(ctx, rv.S3, arg)
+			if err != nil {
+				return nil, err
+			}
+			for _, r := range rs {
+				if !seen[r.Path] {
+					seen[r.Path] = true
+					refs = append(refs, r)
+				}
+			}
+			continue
+		}
 		if arg == "-" {
 			if seen["-"] {
 				continue
