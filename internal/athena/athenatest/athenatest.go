@@ -682,4 +682,3 @@ func awsError(w http.ResponseWriter, status int, code, msg string) {
 func sqlString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
 func ident(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
-
