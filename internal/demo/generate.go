@@ -30,12 +30,18 @@ type Config struct {
 	Day time.Time
 	// Benign leaves the shadow-MCP scenarios out (benign traffic only).
 	Benign bool
+	// Sources are the log sources to write (0 means SourceFlows). Records counts flow-log
+	// records; the other sources follow the flows (about one DNS query per ten flow records,
+	// one CloudTrail event per fifty, GuardDuty findings per account and region).
+	Sources Sources
 }
 
 // Result describes what was generated.
 type Result struct {
-	Env       *Environment
+	Env *Environment
+	// Files are every file written; FlowFiles only the flow logs.
 	Files     []string
+	FlowFiles []string
 	IntelFile string
 	Records   int
 	Scenarios []Scenario
@@ -54,7 +60,11 @@ func Generate(ctx context.Context, cfg Config) (*Result, error) {
 	rng := rand.New(rand.NewPCG(cfg.Seed, 0x6d63707761746368)) // "mcpwatch"
 	env := newEnvironment(rng)
 	res := &Result{Env: env}
-	plan := scenarioPlan{add: func(*emitter, *VPC, int64, *rand.Rand) {}}
+	if cfg.Sources == 0 {
+		cfg.Sources = SourceFlows
+	}
+	plan := scenarioPlan{add: func(*emitter, *VPC, int64, *rand.Rand) {},
+		cloudTrail: func(*ctContext, int64) []ctEvent { return nil }}
 	if !cfg.Benign {
 		plan = planScenarios(env)
 		res.Scenarios = plan.list
@@ -82,13 +92,15 @@ func Generate(ctx context.Context, cfg Config) (*Result, error) {
 	}
 
 	var (
-		mu    sync.Mutex
-		errs  []error
-		wg    sync.WaitGroup
-		files [][]string
-		count = make([]int, len(jobs))
+		mu        sync.Mutex
+		errs      []error
+		wg        sync.WaitGroup
+		files     [][]string
+		flowFiles [][]string
+		count     = make([]int, len(jobs))
 	)
 	files = make([][]string, len(jobs))
+	flowFiles = make([][]string, len(jobs))
 	sem := make(chan struct{}, 2)
 	for i, j := range jobs {
 		wg.Add(1)
@@ -96,21 +108,24 @@ func Generate(ctx context.Context, cfg Config) (*Result, error) {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			fs, err := writeVPC(ctx, cfg.Dir, day, j.vpc, j.budget, rand.New(rand.NewPCG(j.seed, uint64(i))), plan, &count[i])
+			w := &vpcWriter{dir: cfg.Dir, day: day, vpc: j.vpc, rng: rand.New(rand.NewPCG(j.seed, uint64(i))), plan: plan,
+				sources: cfg.Sources}
+			err := w.write(ctx, j.budget)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
 				errs = append(errs, err)
 			}
-			files[i] = fs
+			files[i], flowFiles[i], count[i] = w.files, w.flowFiles, w.records
 		}()
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	for _, fs := range files {
-		res.Files = append(res.Files, fs...)
+	for i := range files {
+		res.Files = append(res.Files, files[i]...)
+		res.FlowFiles = append(res.FlowFiles, flowFiles[i]...)
 	}
 	for _, n := range count {
 		res.Records += n
@@ -134,23 +149,38 @@ func splitBudget(n int, vpcs []*VPC) []int {
 	return out
 }
 
-// writeVPC writes the 24 hourly files of one VPC with budget records in all (more only when
-// the scenarios alone need more), adding the number written to *written.
-func writeVPC(ctx context.Context, dir string, day time.Time, vpc *VPC, budget int, rng *rand.Rand, plan scenarioPlan, written *int) ([]string, error) {
+// vpcWriter writes the day of one VPC: its flow logs and the other sources of its account
+// and region.
+type vpcWriter struct {
+	dir     string
+	day     time.Time
+	vpc     *VPC
+	rng     *rand.Rand
+	plan    scenarioPlan
+	sources Sources
+
+	files, flowFiles []string
+	records          int
+}
+
+// write writes the 24 hourly files of each source, with budget flow records in all (more
+// only when the scenarios alone need more), and the day's GuardDuty findings.
+func (w *vpcWriter) write(ctx context.Context, budget int) error {
 	var weightSum float64
-	for _, w := range hourWeights {
-		weightSum += w
+	for _, wt := range hourWeights {
+		weightSum += wt
 	}
+	rng, vpc := w.rng, w.vpc
 	gen := newBenign(vpc, rng)
-	var files []string
+	ct := &ctContext{rng: rng, acct: vpc.Account, region: vpc.Region, vpc: vpc}
 	left := budget
 	for h := range 24 {
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return err
 		}
-		hour := day.Add(time.Duration(h) * time.Hour)
+		hour := w.day.Add(time.Duration(h) * time.Hour)
 		e := &emitter{rng: rng}
-		plan.add(e, vpc, hour.Unix(), rng)
+		w.plan.add(e, vpc, hour.Unix(), rng)
 		want := int(float64(budget) * hourWeights[h] / weightSum)
 		if h == 23 {
 			want = left
@@ -168,14 +198,39 @@ func writeVPC(ctx context.Context, dir string, day time.Time, vpc *VPC, budget i
 		}
 		e.recs = e.recs[:want]
 		left = max(left-want, 0)
-		*written += want
-		name, err := writeFile(dir, hour, vpc, e.recs, byStart(e.recs))
-		if err != nil {
-			return nil, err
+		w.records += want
+		if w.sources.Has(SourceFlows) {
+			name, err := writeFile(w.dir, hour, vpc, e.recs, byStart(e.recs))
+			if err != nil {
+				return err
+			}
+			w.files = append(w.files, name)
+			w.flowFiles = append(w.flowFiles, name)
 		}
-		files = append(files, name)
+		if w.sources.Has(SourceDNS) {
+			name, err := writeDNS(w.dir, hour, vpc, addDNS(rng, vpc, hour.Unix(), e.recs, nil))
+			if err != nil {
+				return err
+			}
+			w.files = append(w.files, name)
+		}
+		if w.sources.Has(SourceCloudTrail) {
+			evs := ct.benignCT(hour.Unix(), max(1, want/50), w.plan.cloudTrail(ct, hour.Unix()))
+			name, err := writeCloudTrail(w.dir, hour, vpc.Account, vpc.Region, evs)
+			if err != nil {
+				return err
+			}
+			w.files = append(w.files, name)
+		}
 	}
-	return files, nil
+	if w.sources.Has(SourceGuardDuty) {
+		name, err := writeGuardDuty(w.dir, w.day, vpc.Account, vpc.Region, guardDutyFindings(rng, vpc.Account, vpc, w.day, w.plan))
+		if err != nil {
+			return err
+		}
+		w.files = append(w.files, name)
+	}
+	return nil
 }
 
 // byStart returns the indexes of recs in the order of their start times (ties in generation

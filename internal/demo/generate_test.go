@@ -5,6 +5,10 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -162,5 +166,77 @@ func TestScenariosSurviveSmallBudgets(t *testing.T) {
 	}
 	if len(found) != 4 {
 		t.Fatalf("scenario addresses present: %v", found)
+	}
+}
+
+// TestGenerateAllSources writes every source and checks each file is what AWS delivers: DNS
+// lines and GuardDuty findings as JSON lines, CloudTrail as {"Records":[...]}, in the S3 key
+// layout of each service, telling the scenarios' story consistently across sources.
+func TestGenerateAllSources(t *testing.T) {
+	dir := t.TempDir()
+	res, err := Generate(context.Background(), Config{Dir: dir, Records: 20000, Seed: 3, Day: testDay, Sources: AllSources})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[string]int{}
+	var dnsRelay, ctUserData, gdRelay bool
+	for _, f := range res.Files {
+		rel, _ := filepath.Rel(dir, f)
+		parts := strings.Split(filepath.ToSlash(rel), "/")
+		kinds[parts[2]]++
+		fh, err := os.Open(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		zr, err := gzip.NewReader(fh)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, err := io.ReadAll(zr)
+		fh.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch parts[2] {
+		case "vpcdnsquerylogs", "GuardDuty":
+			for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+				if line == "" {
+					continue
+				}
+				var m map[string]any
+				if err := json.Unmarshal([]byte(line), &m); err != nil {
+					t.Fatalf("%s: %v", rel, err)
+				}
+				if parts[2] == "vpcdnsquerylogs" && m["query_name"] == "relay.mcp-bridge.example." {
+					dnsRelay = true
+				}
+				if parts[2] == "GuardDuty" && strings.Contains(line, relayIP.String()) {
+					gdRelay = true
+				}
+			}
+		case "CloudTrail":
+			var ct struct {
+				Records []map[string]any `json:"Records"`
+			}
+			if err := json.Unmarshal(data, &ct); err != nil || len(ct.Records) == 0 {
+				t.Fatalf("%s: %d records, %v", rel, len(ct.Records), err)
+			}
+			for _, r := range ct.Records {
+				if r["eventName"] == "RunInstances" {
+					req, _ := r["requestParameters"].(map[string]any)
+					ud, _ := base64.StdEncoding.DecodeString(fmt.Sprint(req["userData"]))
+					ctUserData = ctUserData || strings.Contains(string(ud), "@modelcontextprotocol/server-filesystem")
+				}
+			}
+		}
+	}
+	if kinds["vpcflowlogs"] != 96 || kinds["vpcdnsquerylogs"] != 96 || kinds["CloudTrail"] != 96 || kinds["GuardDuty"] != 4 {
+		t.Fatalf("files per service %v", kinds)
+	}
+	if len(res.FlowFiles) != 96 {
+		t.Fatalf("%d flow files", len(res.FlowFiles))
+	}
+	if !dnsRelay || !ctUserData || !gdRelay {
+		t.Fatalf("scenarios across sources: DNS lookup of the relay %v, MCP user data %v, GuardDuty on the relay %v", dnsRelay, ctUserData, gdRelay)
 	}
 }

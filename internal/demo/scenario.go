@@ -63,6 +63,11 @@ type scenarioPlan struct {
 	add func(e *emitter, vpc *VPC, hour int64, rng *rand.Rand)
 	// intel is the content of the threat-intel file (GuardDuty plain-text ThreatIntelSet).
 	intel string
+	// relayBox is the instance that talks to the relay (GuardDuty reports it).
+	relayBox *Instance
+	// cloudTrail appends the scenarios' management events of one hour of one VPC's account
+	// and region: how the shadow MCP servers were launched and exposed.
+	cloudTrail func(c *ctContext, hour int64) []ctEvent
 }
 
 // planScenarios chooses the instances the scenarios run on and describes them.
@@ -174,7 +179,50 @@ func planScenarios(env *Environment) scenarioPlan {
 		"198.51.100.0/30",
 		"",
 	}, "\n")
-	return scenarioPlan{list: list, add: add, intel: intel}
+	cloudTrail := func(c *ctContext, hour int64) []ctEvent {
+		h := (hour / 3600) % 24
+		var out []ctEvent
+		switch {
+		case c.vpc == devBox.Subnet.VPC && h == 7:
+			// The developer's instance is launched with user data that starts MCP servers.
+			script := "#!/bin/bash\nset -e\ncurl -fsSL https://deb.nodesource.com/setup_20.x | bash -\napt-get install -y nodejs\n" +
+				"sudo -u dev npx -y @modelcontextprotocol/server-filesystem /srv/projects &\n" +
+				"sudo -u dev npx -y mcp-remote https://mcp.atlassian.com/v1/sse &\n"
+			out = append(out, c.event(hour+50*60, c.userIdentity("alice@example.com"), "ec2.amazonaws.com", "RunInstances",
+				"192.0.2.10", false,
+				map[string]any{"instancesSet": map[string]any{"items": []any{map[string]any{"imageId": "ami-0c7217cdde317cfec",
+					"minCount": 1, "maxCount": 1}}}, "instanceType": "m6i.large", "userData": userData(script),
+					"subnetId": devBox.Subnet.ID},
+				map[string]any{"instancesSet": map[string]any{"items": []any{map[string]any{"instanceId": devBox.ID,
+					"privateIpAddress": devBox.IP.String(), "subnetId": devBox.Subnet.ID, "vpcId": devBox.Subnet.VPC.ID}}}}))
+		case c.vpc == inspectorBox.Subnet.VPC && h == 9:
+			// The MCP Inspector's ports opened to the whole internet.
+			out = append(out, c.event(hour+55*60, c.userIdentity("bob@example.com"), "ec2.amazonaws.com",
+				"AuthorizeSecurityGroupIngress", "192.0.2.11", false,
+				map[string]any{"groupId": "sg-0" + shortHash(inspectorBox.ID) + "0abc1234", "ipPermissions": map[string]any{"items": []any{
+					map[string]any{"ipProtocol": "tcp", "fromPort": 6274, "toPort": 6277,
+						"ipRanges": map[string]any{"items": []any{map[string]any{"cidrIp": "0.0.0.0/0"}}}}}}},
+				map[string]any{"_return": true}))
+		case c.vpc == etl.Subnet.VPC && h == 1:
+			// An SSM command installs and starts an MCP server on the ETL worker.
+			out = append(out, c.event(hour+30*60, c.userIdentity("carol@example.com"), "ssm.amazonaws.com", "SendCommand",
+				"192.0.2.12", false,
+				map[string]any{"documentName": "AWS-RunShellScript", "instanceIds": []any{etl.ID},
+					"parameters": map[string]any{"commands": []any{"pip install mcp-server-fetch", "nohup uvx mcp-server-fetch --port 8000 &"}}},
+				map[string]any{"command": map[string]any{"commandId": c.uuid(), "documentName": "AWS-RunShellScript",
+					"instanceIds": []any{etl.ID}, "status": "Pending"}}))
+		case c.vpc == mcpHost.Subnet.VPC && h == 8:
+			// A container image of an MCP server registered as an ECS task.
+			out = append(out, c.event(hour+20*60, c.userIdentity("alice@example.com"), "ecs.amazonaws.com",
+				"RegisterTaskDefinition", "192.0.2.10", false,
+				map[string]any{"family": "github-tools", "containerDefinitions": []any{map[string]any{"name": "github",
+					"image": "mcp/github:latest", "portMappings": []any{map[string]any{"containerPort": 8000}}}}},
+				map[string]any{"taskDefinition": map[string]any{"taskDefinitionArn": "arn:aws:ecs:" + c.region + ":" + c.acct.ID +
+					":task-definition/github-tools:1", "family": "github-tools", "revision": 1}}))
+		}
+		return out
+	}
+	return scenarioPlan{list: list, add: add, intel: intel, relayBox: devBox, cloudTrail: cloudTrail}
 }
 
 // pickRole returns the n-th instance (modulo their number) of a role in an account.

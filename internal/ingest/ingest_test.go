@@ -224,6 +224,8 @@ func TestHintsFromPath(t *testing.T) {
 		{"x/AWSLogs/123456789012/vpcflowlogs/us-east-1/2026/01/01/f.log.gz", "us-east-1", "123456789012"},
 		{"AWSLogs/o-abc123/123456789012/CloudTrail/eu-west-1/2026/01/01/f.json.gz", "eu-west-1", "123456789012"},
 		{"AWSLogs/12345/vpcflowlogs/us-east-1/f", "", ""},
+		{"AWSLogs/123456789012/vpcdnsquerylogs/vpc-0abc/2026/01/01/f.log.gz", "", "123456789012"},
+		{"AWSLogs/123456789012/GuardDuty/ap-south-1/2026/01/01/f.jsonl.gz", "ap-south-1", "123456789012"},
 		{"logs/f.log", "", ""},
 	}
 	for _, tt := range tests {

@@ -127,9 +127,10 @@ func (rv Resolver) Resolve(ctx context.Context, args []string) ([]Ref, error) {
 	return refs, nil
 }
 
-// awsServices are the service directory names AWS uses under AWSLogs/<account>/.
+// awsServices are the service directory names AWS uses under AWSLogs/<account>/, and
+// whether the next directory is the region (Resolver query logs put the VPC id there).
 var awsServices = map[string]bool{"vpcflowlogs": true, "CloudTrail": true, "CloudTrail-Digest": true,
-	"CloudTrail-Insight": true, "route53resolverlogs": true, "GuardDuty": true}
+	"CloudTrail-Insight": true, "GuardDuty": true, "vpcdnsquerylogs": false}
 
 // hintsFromPath reads the region and account of an AWS log delivery path:
 // .../AWSLogs/<account>/<service>/<region>/... (also with an organization id after AWSLogs).
@@ -143,8 +144,14 @@ func hintsFromPath(path string) (region, account string) {
 		if len(rest) > 0 && strings.HasPrefix(rest[0], "o-") { // AWSLogs/<org-id>/<account>/...
 			rest = rest[1:]
 		}
-		if len(rest) >= 3 && isAccountID(rest[0]) && awsServices[rest[1]] {
-			return rest[2], rest[0]
+		if len(rest) >= 3 && isAccountID(rest[0]) {
+			regionNext, known := awsServices[rest[1]]
+			switch {
+			case known && regionNext:
+				return rest[2], rest[0]
+			case known:
+				return "", rest[0]
+			}
 		}
 	}
 	return "", ""
