@@ -170,9 +170,9 @@ func TestGoldenOCSFExamples(t *testing.T) {
 		{"inspector", "Vulnerability Finding/samples/inspector.raw", "Vulnerability Finding/samples/inspector.ocsf",
 			ocsf.ClassVulnerabilityFinding, func(ours, ref flat) map[string]difference {
 				return map[string]difference{
-					"metadata.processed_time_dt": {ref["metadata.processed_time_dt"], nil, noProcessed},
-					"unmapped.ProcessedAt":       {nil, vals("2024-01-26T22:59:56.923Z"), noProcessed},
-					"status_id":                  {nil, vals("1"), noStatusID},
+					"metadata.processed_time_dt":        {ref["metadata.processed_time_dt"], nil, noProcessed},
+					"unmapped.ProcessedAt":              {nil, vals("2024-01-26T22:59:56.923Z"), noProcessed},
+					"status_id":                         {nil, vals("1"), noStatusID},
 					"vulnerabilities.cve.created_time":  {nil, ours["vulnerabilities.cve.created_time"], datetimeTwins},
 					"vulnerabilities.cve.modified_time": {nil, ours["vulnerabilities.cve.modified_time"], datetimeTwins},
 				}
