@@ -120,10 +120,10 @@ type Record struct {
 	ProcessName    string   `json:"process_name,omitempty"`
 	Executable     string   `json:"executable,omitempty"`
 	LauncherCmd    string   `json:"launcher_cmd_line,omitempty"` // the launcher process's command line (npx, uvx, ...)
-	PIDs           []int    `json:"pids,omitempty"`             // every process of the server (launcher and children)
-	Listen         []string `json:"listen,omitempty"`           // listening sockets, "127.0.0.1:3001"
-	ClientProcess  string   `json:"client_process,omitempty"`   // the ancestor process that is an MCP client
-	ProcessStarted int64    `json:"process_started,omitempty"`  // Unix milliseconds
+	PIDs           []int    `json:"pids,omitempty"`              // every process of the server (launcher and children)
+	Listen         []string `json:"listen,omitempty"`            // listening sockets, "127.0.0.1:3001"
+	ClientProcess  string   `json:"client_process,omitempty"`    // the ancestor process that is an MCP client
+	ProcessStarted int64    `json:"process_started,omitempty"`   // Unix milliseconds
 
 	// Network probes.
 	Status               string   `json:"status,omitempty"`
