@@ -69,7 +69,7 @@ func Classify(argv []string) Launch {
 	case isPython(name):
 		l = python(name, rest)
 	case (name == "sh" || name == "bash" || name == "zsh" || name == "dash") && len(rest) >= 2 && rest[0] == "-c":
-		return Classify(strings.Fields(rest[1]))
+		return Classify(splitShell(rest[1]))
 	case name == "cmd" && len(rest) >= 2 && strings.EqualFold(rest[0], "/c"):
 		return Classify(rest[1:])
 	case name == "env":
@@ -311,4 +311,52 @@ func python(name string, args []string) Launch {
 		}
 	}
 	return l
+}
+
+// splitShell splits a shell command into words, honouring single and double quotes and
+// backslash escapes (enough for the commands package runners write; no expansion).
+func splitShell(s string) []string {
+	var words []string
+	var w strings.Builder
+	inWord := false
+	var quote byte
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case quote == '\'':
+			if c == '\'' {
+				quote = 0
+			} else {
+				w.WriteByte(c)
+			}
+		case quote == '"':
+			if c == '"' {
+				quote = 0
+			} else if c == '\\' && i+1 < len(s) && strings.IndexByte("\"\\$`", s[i+1]) >= 0 {
+				i++
+				w.WriteByte(s[i])
+			} else {
+				w.WriteByte(c)
+			}
+		case c == '\'' || c == '"':
+			quote, inWord = c, true
+		case c == '\\' && i+1 < len(s):
+			i++
+			w.WriteByte(s[i])
+			inWord = true
+		case c == ' ' || c == '\t' || c == '\n':
+			if inWord {
+				words = append(words, w.String())
+				w.Reset()
+				inWord = false
+			}
+		default:
+			w.WriteByte(c)
+			inWord = true
+		}
+	}
+	if inWord {
+		words = append(words, w.String())
+	}
+	return words
 }

@@ -116,6 +116,7 @@ func scanProcesses(ctx context.Context, opts Options) ([]inventory.Record, error
 	for _, rp := range roots {
 		members := groups[rp]
 		slices.SortFunc(members, func(a, b *proc) int { return a.pid - b.pid })
+		members = slices.Compact(members)
 		top := procs[rp]
 		var listen []string
 		server := members[len(members)-1]
@@ -235,6 +236,11 @@ func readProc(procRoot string, pid int, boot int64) *proc {
 	raw = strings.TrimRight(raw, "\x00")
 	if raw != "" {
 		p.argv = strings.Split(raw, "\x00")
+		if len(p.argv) == 1 && strings.Contains(p.argv[0], " ") {
+			// A process that set its title (Node.js process.title: npx shows as
+			// "npm exec pkg args") has overwritten its arguments with one string.
+			p.argv = strings.Fields(p.argv[0])
+		}
 	}
 	if stat, err := readSmall(filepath.Join(dir, "stat"), 4096); err == nil {
 		// pid (comm) state ppid ... ; comm may hold spaces and parentheses.
@@ -406,4 +412,3 @@ func parseProcAddr(s string) (netip.AddrPort, bool) {
 	}
 	return netip.AddrPortFrom(a, uint16(port)), true
 }
-

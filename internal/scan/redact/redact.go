@@ -70,7 +70,8 @@ func Args(args []string) []string {
 	for i, a := range args {
 		if maskNext {
 			maskNext = false
-			if !strings.HasPrefix(a, "-") {
+			// The value of a secret flag, unless it is the next flag (--long or -x).
+			if !strings.HasPrefix(a, "--") && !(len(a) == 2 && a[0] == '-') {
 				out[i] = Mask
 				continue
 			}

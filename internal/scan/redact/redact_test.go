@@ -61,7 +61,7 @@ func FuzzText(f *testing.F) {
 	f.Add("%zz://\x00 -=--= ==", "hunter22")
 	f.Add("npx mcp-remote https://h/sse", "s3cr3tvalue")
 	f.Fuzz(func(t *testing.T, prefix, secret string) {
-		if len(secret) < 6 || strings.ContainsAny(secret, " \t\n\r\v\f\x85\xa0=&#%?/@:") || strings.Contains(prefix, secret) ||
+		if len(secret) < 6 || strings.HasPrefix(secret, "--") || strings.ContainsAny(secret, " \t\n\r\v\f\x85\xa0=&#%?/@:") || strings.Contains(prefix, secret) ||
 			strings.Contains(Mask+"REDACTED", secret) || strings.ContainsFunc(secret, func(r rune) bool { return r > 0x7e || r < 0x21 }) {
 			return
 		}
