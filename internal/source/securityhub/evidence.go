@@ -23,7 +23,8 @@ const gdService = "aws/guardduty/service/"
 // additionalInfo/value as data.
 //
 // mcpwatch adds what Security Lake's mapping leaves in unmapped but detection correlates on:
-// the network connection (networkConnectionAction: remote and local address and port,
+// the full domain of a DNS request (Security Lake keeps only domainWithSuffix), the network
+// connection (networkConnectionAction: remote and local address and port,
 // protocol, direction) and every port probe (portProbeAction), each an evidence with its
 // endpoints. A finding without GuardDuty ProductFields for them gets the same from the
 // ASFF Action object, else from the (deprecated) Network object.
@@ -64,6 +65,13 @@ func (t *tree) evidences(m map[string]any, pf map[string]string) []ocsf.Evidence
 	}
 	if !reflect.ValueOf(e).IsZero() || hasKey(pf, gdService+"additionalInfo/value") {
 		out = append(out, e)
+	}
+	// The full domain queried, when Security Lake's evidence has only its registrable part.
+	if d := pf[gdService+"action/dnsRequestAction/domain"]; d != "" && d != e.Query.Hostname {
+		t.use("ProductFields." + gdService + "action/dnsRequestAction/domain")
+		var q ocsf.Evidence
+		q.Query.Hostname = d
+		out = append(out, q)
 	}
 
 	// mcpwatch's network evidences from ProductFields.
