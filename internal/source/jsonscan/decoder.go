@@ -1,0 +1,691 @@
+// Package jsonscan reads JSON records fast, strictly and with bounded memory, for the input
+// formats whose records are JSON (CloudTrail, Route 53 Resolver query logs).
+//
+// A Reader splits a stream into records without decoding them: top-level values (NDJSON,
+// concatenated or pretty-printed objects, CloudWatch Logs exports whose lines start with a
+// timestamp) and the elements of envelope arrays such as CloudTrail's {"Records":[...]}, which
+// it streams element by element, so that a 2 GB file needs no more memory than its largest
+// record. A Decoder then walks one record member by member, validating it as it goes, without
+// building a tree: the strings it returns share the record's memory unless they hold escapes.
+//
+// Both are strict: a record is valid JSON (RFC 8259) in UTF-8, or an error says where and why
+// it is not. Nothing in an input makes them panic, and nesting is bounded (MaxDepth).
+package jsonscan
+
+import (
+	"strconv"
+	"strings"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// MaxDepth is how deeply a record's objects and arrays may nest.
+const MaxDepth = 512
+
+// Kind is the kind of a JSON value.
+type Kind uint8
+
+// The kinds of JSON values. Invalid is what Peek returns at an error or at the end of input.
+const (
+	Invalid Kind = iota
+	Object
+	Array
+	String
+	Number
+	True
+	False
+	Null
+)
+
+var kindNames = [...]string{Invalid: "invalid", Object: "object", Array: "array", String: "string",
+	Number: "number", True: "true", False: "false", Null: "null"}
+
+func (k Kind) String() string {
+	if int(k) < len(kindNames) {
+		return kindNames[k]
+	}
+	return "kind(" + strconv.Itoa(int(k)) + ")"
+}
+
+// kindOf classifies a value by its first byte.
+var kindOf = func() (t [256]Kind) {
+	t['{'], t['['], t['"'], t['t'], t['f'], t['n'] = Object, Array, String, True, False, Null
+	t['-'] = Number
+	for c := '0'; c <= '9'; c++ {
+		t[c] = Number
+	}
+	return t
+}()
+
+// SyntaxError says where a record stops being valid JSON and why.
+type SyntaxError struct {
+	Offset int // byte offset in the record, 0-based
+	Msg    string
+}
+
+func (e *SyntaxError) Error() string {
+	return "invalid JSON at byte " + strconv.Itoa(e.Offset+1) + ": " + e.Msg
+}
+
+// Decoder reads one JSON value held in a string. Its methods read the value in document order:
+// Object then Key until it returns false, Array then Elem until it returns false, and one of
+// Str, Num, Bool, Null, Raw or Skip for every scalar or every value not looked into. The first
+// error sticks: later calls return zero values, and Err reports it.
+//
+// The zero Decoder is ready for Reset.
+type Decoder struct {
+	s     string
+	i     int
+	err   error
+	more  []bool // per open container: whether a member or element was read
+	space bool   // Raw: whitespace was skipped between tokens
+}
+
+// Reset makes d read s from its start.
+func (d *Decoder) Reset(s string) {
+	d.s, d.i, d.err, d.more = s, 0, nil, d.more[:0]
+}
+
+// Err returns the first error, a *SyntaxError, or nil.
+func (d *Decoder) Err() error { return d.err }
+
+// Offset is the byte offset of the next byte d reads.
+func (d *Decoder) Offset() int { return d.i }
+
+// Fail records err as d's error if it has none, at the current offset, so that a mapping
+// can reject a record whose JSON is valid but whose content is not.
+func (d *Decoder) Fail(msg string) {
+	d.fail(d.i, msg)
+}
+
+func (d *Decoder) fail(off int, msg string) {
+	if d.err == nil {
+		d.err = &SyntaxError{Offset: off, Msg: msg}
+	}
+	d.i = len(d.s)
+}
+
+// ws skips whitespace.
+func (d *Decoder) ws() {
+	for d.i < len(d.s) {
+		switch d.s[d.i] {
+		case ' ', '\t', '\n', '\r':
+			d.i++
+		default:
+			return
+		}
+	}
+}
+
+// wsIn skips whitespace between tokens and notes whether there was any.
+func (d *Decoder) wsIn() {
+	start := d.i
+	d.ws()
+	if d.i > start {
+		d.space = true
+	}
+}
+
+// Peek returns the kind of the next value without reading it (Invalid at an error or at the
+// end of input, which is then an error).
+func (d *Decoder) Peek() Kind {
+	if d.err != nil {
+		return Invalid
+	}
+	d.ws()
+	if d.i >= len(d.s) {
+		d.fail(d.i, "unexpected end of input")
+		return Invalid
+	}
+	k := kindOf[d.s[d.i]]
+	if k == Invalid {
+		d.fail(d.i, "unexpected "+quoteByte(d.s[d.i]))
+	}
+	return k
+}
+
+// Object starts reading an object; it fails unless the next value is one.
+func (d *Decoder) Object() bool {
+	if k := d.Peek(); k != Object {
+		if k != Invalid {
+			d.fail(d.i, "expected an object, found "+k.String())
+		}
+		return false
+	}
+	if len(d.more) >= MaxDepth {
+		d.fail(d.i, "nesting deeper than "+strconv.Itoa(MaxDepth))
+		return false
+	}
+	d.i++
+	d.more = append(d.more, false)
+	return true
+}
+
+// Array starts reading an array; it fails unless the next value is one.
+func (d *Decoder) Array() bool {
+	if k := d.Peek(); k != Array {
+		if k != Invalid {
+			d.fail(d.i, "expected an array, found "+k.String())
+		}
+		return false
+	}
+	if len(d.more) >= MaxDepth {
+		d.fail(d.i, "nesting deeper than "+strconv.Itoa(MaxDepth))
+		return false
+	}
+	d.i++
+	d.more = append(d.more, false)
+	return true
+}
+
+// Key reads the name of the next member of the object being read and the colon after it; the
+// member's value is next. It returns false at the end of the object, which it reads, and at an
+// error. Names are unescaped.
+func (d *Decoder) Key() (string, bool) {
+	if d.err != nil || len(d.more) == 0 {
+		if d.err == nil {
+			d.fail(d.i, "Key outside an object")
+		}
+		return "", false
+	}
+	d.ws()
+	if d.i >= len(d.s) {
+		d.fail(d.i, "unexpected end of input in an object")
+		return "", false
+	}
+	top := len(d.more) - 1
+	c := d.s[d.i]
+	if c == '}' {
+		d.i++
+		d.more = d.more[:top]
+		return "", false
+	}
+	if d.more[top] {
+		if c != ',' {
+			d.fail(d.i, "expected ',' or '}' after an object member, found "+quoteByte(c))
+			return "", false
+		}
+		d.i++
+		d.ws()
+		if d.i >= len(d.s) {
+			d.fail(d.i, "unexpected end of input in an object")
+			return "", false
+		}
+		c = d.s[d.i]
+	}
+	if c != '"' {
+		d.fail(d.i, "expected a member name, found "+quoteByte(c))
+		return "", false
+	}
+	key := d.str()
+	d.ws()
+	if d.i >= len(d.s) || d.s[d.i] != ':' {
+		if d.err == nil {
+			d.fail(d.i, "expected ':' after a member name")
+		}
+		return "", false
+	}
+	d.i++
+	d.more[top] = true
+	return key, d.err == nil
+}
+
+// Elem reports whether the array being read has another element, which is then next. At the
+// end of the array, which it reads, and at an error it returns false.
+func (d *Decoder) Elem() bool {
+	if d.err != nil || len(d.more) == 0 {
+		if d.err == nil {
+			d.fail(d.i, "Elem outside an array")
+		}
+		return false
+	}
+	d.ws()
+	if d.i >= len(d.s) {
+		d.fail(d.i, "unexpected end of input in an array")
+		return false
+	}
+	top := len(d.more) - 1
+	c := d.s[d.i]
+	if c == ']' {
+		d.i++
+		d.more = d.more[:top]
+		return false
+	}
+	if d.more[top] {
+		if c != ',' {
+			d.fail(d.i, "expected ',' or ']' after an array element, found "+quoteByte(c))
+			return false
+		}
+		d.i++
+	}
+	d.more[top] = true
+	return true
+}
+
+// Str reads a string value and returns it unescaped.
+func (d *Decoder) Str() string {
+	if k := d.Peek(); k != String {
+		if k != Invalid {
+			d.fail(d.i, "expected a string, found "+k.String())
+		}
+		return ""
+	}
+	return d.str()
+}
+
+// Num reads a number and returns its text.
+func (d *Decoder) Num() string {
+	if k := d.Peek(); k != Number {
+		if k != Invalid {
+			d.fail(d.i, "expected a number, found "+k.String())
+		}
+		return ""
+	}
+	start := d.i
+	d.number()
+	return d.s[start:d.i]
+}
+
+// Bool reads true or false.
+func (d *Decoder) Bool() bool {
+	switch k := d.Peek(); k {
+	case True:
+		d.literal("true")
+		return true
+	case False:
+		d.literal("false")
+	case Invalid:
+	default:
+		d.fail(d.i, "expected true or false, found "+k.String())
+	}
+	return false
+}
+
+// Null reads null if it is next and reports whether it was.
+func (d *Decoder) Null() bool {
+	if d.Peek() != Null {
+		return false
+	}
+	d.literal("null")
+	return d.err == nil
+}
+
+// Scalar reads a string, number, true or false and returns its text as it would appear in
+// text (strings unescaped, numbers and literals as written); ok is false for null, objects
+// and arrays, which it does not read.
+func (d *Decoder) Scalar() (text string, ok bool) {
+	switch d.Peek() {
+	case String:
+		return d.str(), d.err == nil
+	case Number:
+		return d.Num(), d.err == nil
+	case True:
+		d.literal("true")
+		return "true", d.err == nil
+	case False:
+		d.literal("false")
+		return "false", d.err == nil
+	}
+	return "", false
+}
+
+// Raw reads the next value, validating it, and returns its text as it is in the record;
+// compact reports whether it has no whitespace between its tokens (see Compact).
+func (d *Decoder) Raw() (raw string, compact bool) {
+	if d.Peek() == Invalid {
+		return "", false
+	}
+	start := d.i
+	d.space = false
+	d.skip(len(d.more))
+	if d.err != nil {
+		return "", false
+	}
+	return d.s[start:d.i], !d.space
+}
+
+// Skip reads the next value, validating it.
+func (d *Decoder) Skip() {
+	if d.Peek() != Invalid {
+		d.skip(len(d.more))
+	}
+}
+
+// End reads what follows the value: only whitespace may.
+func (d *Decoder) End() error {
+	if d.err == nil {
+		d.ws()
+		if d.i < len(d.s) {
+			d.fail(d.i, "unexpected "+quoteByte(d.s[d.i])+" after the value")
+		}
+	}
+	return d.err
+}
+
+// skip validates and reads one value at nesting depth depth.
+func (d *Decoder) skip(depth int) {
+	if d.i >= len(d.s) {
+		d.fail(d.i, "unexpected end of input")
+		return
+	}
+	switch c := d.s[d.i]; c {
+	case '{', '[':
+		if depth >= MaxDepth {
+			d.fail(d.i, "nesting deeper than "+strconv.Itoa(MaxDepth))
+			return
+		}
+		closer := byte('}')
+		if c == '[' {
+			closer = ']'
+		}
+		d.i++
+		d.wsIn()
+		if d.i < len(d.s) && d.s[d.i] == closer {
+			d.i++
+			return
+		}
+		for {
+			if c == '{' {
+				if d.i >= len(d.s) || d.s[d.i] != '"' {
+					d.fail(d.i, "expected a member name")
+					return
+				}
+				d.skipString()
+				d.wsIn()
+				if d.i >= len(d.s) || d.s[d.i] != ':' {
+					d.fail(d.i, "expected ':' after a member name")
+					return
+				}
+				d.i++
+				d.wsIn()
+			}
+			d.skip(depth + 1)
+			if d.err != nil {
+				return
+			}
+			d.wsIn()
+			if d.i >= len(d.s) {
+				d.fail(d.i, "unexpected end of input")
+				return
+			}
+			switch d.s[d.i] {
+			case ',':
+				d.i++
+				d.wsIn()
+			case closer:
+				d.i++
+				return
+			default:
+				d.fail(d.i, "expected ',' or "+quoteByte(closer)+", found "+quoteByte(d.s[d.i]))
+				return
+			}
+		}
+	case '"':
+		d.skipString()
+	case 't':
+		d.literal("true")
+	case 'f':
+		d.literal("false")
+	case 'n':
+		d.literal("null")
+	default:
+		if kindOf[c] == Number {
+			d.number()
+		} else {
+			d.fail(d.i, "unexpected "+quoteByte(c))
+		}
+	}
+}
+
+func (d *Decoder) literal(lit string) {
+	if rest := d.s[d.i:]; !strings.HasPrefix(rest, lit) {
+		if len(rest) < len(lit) && strings.HasPrefix(lit, rest) {
+			d.fail(len(d.s), "unexpected end of input in "+lit)
+			return
+		}
+		d.fail(d.i, "invalid literal (want "+lit+")")
+		return
+	}
+	d.i += len(lit)
+}
+
+// number reads a number as RFC 8259 writes it.
+func (d *Decoder) number() {
+	s, i := d.s, d.i
+	if i < len(s) && s[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(s) && s[i] == '0':
+		i++
+	case i < len(s) && s[i] >= '1' && s[i] <= '9':
+		for i++; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
+		}
+	default:
+		d.fail(i, "invalid number")
+		return
+	}
+	if i < len(s) && s[i] == '.' {
+		i++
+		if i >= len(s) || s[i] < '0' || s[i] > '9' {
+			d.fail(i, "invalid number: no digit after '.'")
+			return
+		}
+		for ; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
+		}
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		if i >= len(s) || s[i] < '0' || s[i] > '9' {
+			d.fail(i, "invalid number: no digit in the exponent")
+			return
+		}
+		for ; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
+		}
+	}
+	d.i = i
+}
+
+// str reads the string at d.i (a '"') and returns its content, unescaped.
+func (d *Decoder) str() string {
+	start := d.i + 1
+	end, escaped, errAt, msg := scanString(d.s, start)
+	if msg != "" {
+		d.fail(errAt, msg)
+		return ""
+	}
+	d.i = end + 1
+	if !escaped {
+		return d.s[start:end]
+	}
+	return unescape(d.s[start:end])
+}
+
+// skipString reads the string at d.i, validating it.
+func (d *Decoder) skipString() {
+	end, _, errAt, msg := scanString(d.s, d.i+1)
+	if msg != "" {
+		d.fail(errAt, msg)
+		return
+	}
+	d.i = end + 1
+}
+
+// SWAR (SIMD within a register) constants: a byte repeated in every byte of a word.
+const (
+	ones   = 0x0101010101010101
+	highs  = 0x8080808080808080
+	quotes = 0x2222222222222222
+	slashs = 0x5c5c5c5c5c5c5c5c
+)
+
+// plainWord reports whether none of the eight bytes of x is a quote, a backslash, a control
+// character or a non-ASCII byte: the bytes a string scan must look at. Each term is the
+// classic "has a byte below n" / "has a zero byte" test, exact as to whether one exists.
+func plainWord(x uint64) bool {
+	q, b := x^quotes, x^slashs
+	return ((x-0x20*ones)&^x|(q-ones)&^q|(b-ones)&^b|x)&highs == 0
+}
+
+// load64 returns the eight bytes of s at i as a little-endian word (one load once compiled).
+func load64(s string, i int) uint64 {
+	w := s[i : i+8]
+	return uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
+		uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
+}
+
+// scanString validates the string content that starts at s[i] and returns the index of its
+// closing quote and whether it holds escapes; msg says what is wrong, at errAt.
+func scanString(s string, i int) (end int, escaped bool, errAt int, msg string) {
+	for {
+		for i+8 <= len(s) && plainWord(load64(s, i)) {
+			i += 8
+		}
+		if i >= len(s) {
+			return 0, false, i, "unexpected end of input in a string"
+		}
+		switch c := s[i]; {
+		case c == '"':
+			return i, escaped, 0, ""
+		case c == '\\':
+			escaped = true
+			if i+1 >= len(s) {
+				return 0, false, len(s), "unexpected end of input in a string"
+			}
+			switch s[i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				i += 2
+			case 'u':
+				for k := i + 2; k < i+6; k++ {
+					if k >= len(s) {
+						return 0, false, len(s), "unexpected end of input in a \\u escape"
+					}
+					if !isHex(s[k]) {
+						return 0, false, i, "invalid \\u escape"
+					}
+				}
+				i += 6
+			default:
+				return 0, false, i, "invalid escape \\" + string(rune(s[i+1]))
+			}
+		case c < 0x20:
+			return 0, false, i, "control character 0x" + strconv.FormatUint(uint64(c), 16) + " in a string"
+		case c < 0x80:
+			i++
+		default:
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if r == utf8.RuneError && size <= 1 {
+				if !utf8.FullRuneInString(s[i:]) {
+					return 0, false, len(s), "unexpected end of input in a string"
+				}
+				return 0, false, i, "invalid UTF-8 in a string"
+			}
+			i += size
+		}
+	}
+}
+
+func isHex(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
+}
+
+func hexVal(s string) rune {
+	var r rune
+	for i := range len(s) {
+		c := s[i]
+		switch {
+		case c >= '0' && c <= '9':
+			c -= '0'
+		case c >= 'a' && c <= 'f':
+			c -= 'a' - 10
+		default:
+			c -= 'A' - 10
+		}
+		r = r<<4 | rune(c)
+	}
+	return r
+}
+
+// unescape decodes the escapes of a validated string's content. A \u escape of a lone
+// surrogate becomes U+FFFD, as encoding/json does.
+func unescape(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; i < len(s); {
+		j := strings.IndexByte(s[i:], '\\')
+		if j < 0 {
+			b.WriteString(s[i:])
+			break
+		}
+		b.WriteString(s[i : i+j])
+		i += j
+		switch c := s[i+1]; c {
+		case 'b':
+			b.WriteByte('\b')
+		case 'f':
+			b.WriteByte('\f')
+		case 'n':
+			b.WriteByte('\n')
+		case 'r':
+			b.WriteByte('\r')
+		case 't':
+			b.WriteByte('\t')
+		case 'u':
+			r := hexVal(s[i+2 : i+6])
+			i += 6
+			if utf16.IsSurrogate(r) {
+				if i+6 <= len(s) && s[i] == '\\' && s[i+1] == 'u' {
+					if r2 := utf16.DecodeRune(r, hexVal(s[i+2:i+6])); r2 != utf8.RuneError {
+						b.WriteRune(r2)
+						i += 6
+						continue
+					}
+				}
+				r = utf8.RuneError
+			}
+			b.WriteRune(r)
+			continue
+		default: // '"', '\\', '/'
+			b.WriteByte(c)
+		}
+		i += 2
+	}
+	return b.String()
+}
+
+// Compact returns raw, a valid JSON text, without the whitespace between its tokens.
+func Compact(raw string) string {
+	var b strings.Builder
+	b.Grow(len(raw))
+	in, esc := false, false
+	for i := range len(raw) {
+		c := raw[i]
+		switch {
+		case in:
+			switch {
+			case esc:
+				esc = false
+			case c == '\\':
+				esc = true
+			case c == '"':
+				in = false
+			}
+		case c == '"':
+			in = true
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+			continue
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
+
+func quoteByte(c byte) string {
+	if c >= 0x20 && c < 0x7f {
+		return strconv.QuoteRune(rune(c))
+	}
+	return "byte 0x" + strconv.FormatUint(uint64(c), 16)
+}
