@@ -53,6 +53,7 @@ type DNSActivity struct {
 	ActionID       int32                 `json:"action_id" parquet:"action_id"`
 	Disposition    string                `json:"disposition,omitzero" parquet:"disposition,optional"`
 	DispositionID  int32                 `json:"disposition_id,omitzero" parquet:"disposition_id,optional"`
+	FirewallRule   FirewallRule          `json:"firewall_rule,omitzero" parquet:"firewall_rule,optional"`
 }
 
 // APIActivity is OCSF class 6003 (API Activity), the class of most CloudTrail management events.
@@ -64,6 +65,8 @@ type APIActivity struct {
 	DstEndpoint NetworkEndpoint   `json:"dst_endpoint,omitzero" parquet:"dst_endpoint,optional"`
 	HTTPRequest HTTPRequest       `json:"http_request,omitzero" parquet:"http_request,optional"`
 	Resources   []ResourceDetails `json:"resources,omitempty" parquet:"resources,optional,list"`
+	StatusID    int32             `json:"status_id,omitzero" parquet:"status_id,optional"`
+	Status      string            `json:"status,omitzero" parquet:"status,optional"`
 }
 
 // Authentication is OCSF class 3002 (Authentication).
@@ -74,6 +77,7 @@ type Authentication struct {
 	SrcEndpoint  NetworkEndpoint `json:"src_endpoint,omitzero" parquet:"src_endpoint,optional"`
 	DstEndpoint  NetworkEndpoint `json:"dst_endpoint,omitzero" parquet:"dst_endpoint,optional"`
 	HTTPRequest  HTTPRequest     `json:"http_request,omitzero" parquet:"http_request,optional"`
+	API          API             `json:"api,omitzero" parquet:"api,optional"`
 	Service      Service         `json:"service,omitzero" parquet:"service,optional"`
 	Session      Session         `json:"session,omitzero" parquet:"session,optional"`
 	IsMFA        *bool           `json:"is_mfa,omitzero" parquet:"is_mfa,optional"`

@@ -1,5 +1,7 @@
 package ocsf
 
+import "time"
+
 // Metadata is the OCSF metadata object.
 type Metadata struct {
 	Version      string   `json:"version" parquet:"version"`
@@ -7,6 +9,7 @@ type Metadata struct {
 	Profiles     []string `json:"profiles,omitempty" parquet:"profiles,optional,list"`
 	UID          string   `json:"uid,omitzero" parquet:"uid,optional"`
 	LogVersion   string   `json:"log_version,omitzero" parquet:"log_version,optional"`
+	EventCode    string   `json:"event_code,omitzero" parquet:"event_code,optional"`
 	ModifiedTime int64    `json:"modified_time,omitzero" parquet:"modified_time,optional"`
 }
 
@@ -68,13 +71,14 @@ type Location struct {
 
 // NetworkConnectionInfo is the OCSF network_connection_info object.
 type NetworkConnectionInfo struct {
-	ProtocolNum int32  `json:"protocol_num,omitzero" parquet:"protocol_num,optional"`
-	ProtocolVer string `json:"protocol_ver,omitzero" parquet:"protocol_ver,optional"`
-	TCPFlags    *int32 `json:"tcp_flags,omitzero" parquet:"tcp_flags,optional"`
-	Boundary    string `json:"boundary,omitzero" parquet:"boundary,optional"`
-	BoundaryID  int32  `json:"boundary_id,omitzero" parquet:"boundary_id,optional"`
-	Direction   string `json:"direction,omitzero" parquet:"direction,optional"`
-	DirectionID int32  `json:"direction_id" parquet:"direction_id"`
+	ProtocolNum  int32  `json:"protocol_num,omitzero" parquet:"protocol_num,optional"`
+	ProtocolName string `json:"protocol_name,omitzero" parquet:"protocol_name,optional"`
+	ProtocolVer  string `json:"protocol_ver,omitzero" parquet:"protocol_ver,optional"`
+	TCPFlags     *int32 `json:"tcp_flags,omitzero" parquet:"tcp_flags,optional"`
+	Boundary     string `json:"boundary,omitzero" parquet:"boundary,optional"`
+	BoundaryID   int32  `json:"boundary_id,omitzero" parquet:"boundary_id,optional"`
+	Direction    string `json:"direction,omitzero" parquet:"direction,optional"`
+	DirectionID  int32  `json:"direction_id" parquet:"direction_id"`
 }
 
 // NetworkTraffic is the OCSF network_traffic object.
@@ -128,11 +132,12 @@ type User struct {
 
 // Session is the OCSF session object.
 type Session struct {
-	UID          string `json:"uid,omitzero" parquet:"uid,optional"`
-	CredentialID string `json:"credential_uid,omitzero" parquet:"credential_uid,optional"`
-	Issuer       string `json:"issuer,omitzero" parquet:"issuer,optional"`
-	CreatedTime  int64  `json:"created_time,omitzero" parquet:"created_time,optional"`
-	IsMFA        *bool  `json:"is_mfa,omitzero" parquet:"is_mfa,optional"`
+	UID           string    `json:"uid,omitzero" parquet:"uid,optional"`
+	CredentialID  string    `json:"credential_uid,omitzero" parquet:"credential_uid,optional"`
+	Issuer        string    `json:"issuer,omitzero" parquet:"issuer,optional"`
+	CreatedTime   int64     `json:"created_time,omitzero" parquet:"created_time,optional"`
+	CreatedTimeDT time.Time `json:"created_time_dt,omitzero" parquet:"created_time_dt,optional,timestamp(millisecond)"`
+	IsMFA         *bool     `json:"is_mfa,omitzero" parquet:"is_mfa,optional"`
 }
 
 // IdP is the OCSF idp object.
@@ -209,6 +214,12 @@ type ResourceDetails struct {
 	Owner          User     `json:"owner,omitzero" parquet:"owner,optional"`
 	Data           string   `json:"data,omitzero" parquet:"data,optional"`
 	Labels         []string `json:"labels,omitempty" parquet:"labels,optional,list"`
+}
+
+// FirewallRule is the OCSF firewall_rule object, reduced to the rule's identity.
+type FirewallRule struct {
+	UID  string `json:"uid,omitzero" parquet:"uid,optional"`
+	Name string `json:"name,omitzero" parquet:"name,optional"`
 }
 
 // Policy is the OCSF policy object.
