@@ -313,3 +313,10 @@ func contextErr(ctx context.Context, err error) error {
 	}
 	return err
 }
+
+// WithOutputLocation returns a client like c whose queries write their results to loc.
+func (c *Client) WithOutputLocation(loc string) *Client {
+	cp := *c
+	cp.opts.OutputLocation = loc
+	return &cp
+}
