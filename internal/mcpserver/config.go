@@ -205,7 +205,9 @@ func (s Settings) AWSConfigured() bool {
 }
 
 // QueryTimeout is QueryTimeoutSeconds as a duration.
-func (s Settings) QueryTimeout() time.Duration { return time.Duration(s.QueryTimeoutSeconds) * time.Second }
+func (s Settings) QueryTimeout() time.Duration {
+	return time.Duration(s.QueryTimeoutSeconds) * time.Second
+}
 
 // CacheTTL is how long results are cached, 0 when caching is off.
 func (s Settings) CacheTTL() time.Duration {

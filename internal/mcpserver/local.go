@@ -76,7 +76,7 @@ func (l *Local) Discover(ctx context.Context) (map[string]any, error) {
 		"backend":          "local",
 		"lake_directory":   l.db.LakeDir(),
 		"tables_with_data": names,
-		"missing": []string{"AWS settings: this server reads mcpwatch's local lake because no AWS setting was given"},
+		"missing":          []string{"AWS settings: this server reads mcpwatch's local lake because no AWS setting was given"},
 		"recommendations": []string{
 			"To query Amazon Security Lake through Athena, set ASL_MCP_AWS_REGION (and ASL_MCP_AWS_PROFILE, or use the standard AWS credential chain), optionally ASL_MCP_ATHENA_OUTPUT_LOCATION=s3://<bucket>/<prefix>/ and ASL_MCP_SECURITY_LAKE_DATABASE",
 			"To fill the local lake, run `mcpwatch ingest` on your AWS logs (or `mcpwatch demo`)",
