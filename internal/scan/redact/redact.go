@@ -65,6 +65,9 @@ func highEntropy(v string) bool {
 // secret (--token X, --api-key=X, -p X is kept), every NAME=value assignment's value
 // (docker -e NAME=value, env NAME=value), URLs (see URL), and values that look like secrets.
 func Args(args []string) []string {
+	if len(args) == 0 {
+		return nil
+	}
 	out := make([]string, len(args))
 	maskNext := false
 	for i, a := range args {
