@@ -391,9 +391,9 @@ func portNum(v any) *int32 {
 	return nil
 }
 
-// observables lists the IP addresses, hostnames, process and user names of the evidences
-// and the uids of the resources, once each, as Security Lake populates them.
-func observables(ev *ocsf.ImportedFinding) []ocsf.Observable {
+// Observables lists the IP addresses, hostnames, process and user names of the evidences
+// of ev and the uids of its resources, once each, as Security Lake populates them.
+func Observables(ev *ocsf.ImportedFinding) []ocsf.Observable {
 	var out []ocsf.Observable
 	add := func(name string, typeID int32, value string) {
 		if value == "" {

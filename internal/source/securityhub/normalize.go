@@ -232,7 +232,7 @@ func (n Normalizer) normalize(m map[string]any, details []json.RawMessage, ev *o
 			ev.Vulnerabilities = []ocsf.Vulnerability{{Title: title, Remediation: remediation}}
 		}
 	}
-	ev.Observables = observables(ev)
+	ev.Observables = Observables(ev)
 
 	un := t.unmapped()
 	for k, v := range extra {
@@ -245,11 +245,20 @@ func (n Normalizer) normalize(m map[string]any, details []json.RawMessage, ev *o
 	return nil
 }
 
-// classOf returns the OCSF class Security Lake maps a finding to, by its product (the
+// classOf returns the OCSF class of the ASFF finding m (see ClassOf).
+func classOf(productArn string, m map[string]any) int32 {
+	_, compliance := m["Compliance"].(map[string]any)
+	v, _ := m["Vulnerabilities"].([]any)
+	return ClassOf(productArn, compliance, len(v) > 0)
+}
+
+// ClassOf returns the OCSF class Security Lake maps a finding to, by its product (the
 // ProductArn) and, for products it does not know, by what the finding holds: Amazon
 // Inspector findings are Vulnerability Findings, Security Hub's and AWS Config's controls
-// Compliance Findings, GuardDuty, Macie and other threat detections Detection Findings.
-func classOf(productArn string, m map[string]any) int32 {
+// Compliance Findings, GuardDuty, Macie and other threat detections Detection Findings; a
+// partner's finding with compliance details is a Compliance Finding, else one with
+// vulnerabilities a Vulnerability Finding, else a Detection Finding.
+func ClassOf(productArn string, hasCompliance, hasVulnerabilities bool) int32 {
 	product := productArn[strings.LastIndexByte(productArn, ':')+1:] // product/<company>/<product>
 	switch product {
 	case "product/aws/inspector":
@@ -260,10 +269,10 @@ func classOf(productArn string, m map[string]any) int32 {
 		"product/aws/firewall-manager", "product/aws/health", "product/aws/iot-device-defender", "product/aws/ssm-patch-manager":
 		return ocsf.ClassDetectionFinding
 	}
-	if _, ok := m["Compliance"].(map[string]any); ok {
+	if hasCompliance {
 		return ocsf.ClassComplianceFinding
 	}
-	if v, ok := m["Vulnerabilities"].([]any); ok && len(v) > 0 {
+	if hasVulnerabilities {
 		return ocsf.ClassVulnerabilityFinding
 	}
 	return ocsf.ClassDetectionFinding
