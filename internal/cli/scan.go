@@ -44,10 +44,10 @@ to candidate endpoints (scan net). Both print OCSF Device Inventory Info events 
 
 func newScanHostCmd(e *env) *cobra.Command {
 	var (
-		format, root, osName, out, hostname, instanceID, region, account string
-		projects                                                         []string
-		allUsers, noProcs                                                bool
-		depth                                                            int
+		format, root, osName, out, hostname, instanceID, region, account, ssmOut string
+		projects                                                                 []string
+		allUsers, noProcs                                                        bool
+		depth                                                                    int
 	)
 	cmd := &cobra.Command{
 		Use:   "host [flags]",
@@ -87,11 +87,17 @@ command lines and URLs are redacted. The exit status is 0 even when servers are 
 			for _, p := range res.Problems {
 				e.log.Warn("cannot read", "path", p.Path, "err", p.Error)
 			}
+			if ssmOut != "" {
+				if err := writeScan(e, ssmOut, "ssm", s, res, nil); err != nil {
+					return err
+				}
+			}
 			return writeScan(e, out, format, s, res, nil)
 		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&format, "format", "table", "output: table, json, ndjson (OCSF events), csv or ssm (Custom:MCPServers inventory)")
+	f.StringVar(&ssmOut, "ssm-output", "", "also write the Custom:MCPServers inventory document to this file (atomically)")
 	f.StringVarP(&out, "output", "o", "", "write to this file (atomically) instead of standard output")
 	f.StringVar(&root, "root", "", "scan the filesystem mounted here instead of / (an image, a fixture)")
 	f.StringVar(&osName, "os", runtime.GOOS, "layout of the scanned filesystem: linux, darwin or windows")
@@ -195,7 +201,7 @@ the bytes and time spent on each response. Every request carries the User-Agent
 	f.IntSliceVar(&ports, "ports", probe.DefaultPorts, "candidate ports for targets that name none")
 	f.StringSliceVar(&paths, "paths", probe.DefaultPaths, "HTTP paths tried on each open endpoint, in order")
 	f.IntVar(&concurrency, "concurrency", 64, "endpoints probed at once")
-	f.Float64Var(&rate, "rate", 500, "new endpoints per second at most")
+	f.Float64Var(&rate, "rate", 1000, "new endpoints per second at most")
 	f.DurationVar(&timeout, "timeout", 3*time.Second, "time budget of one HTTP exchange")
 	f.DurationVar(&connectTimeout, "connect-timeout", time.Second, "time budget of one TCP connect")
 	f.BoolVar(&listTools, "list-tools", false, "list the tools of confirmed servers (tools/list, read-only) to rate risk")

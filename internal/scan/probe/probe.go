@@ -60,7 +60,7 @@ type Options struct {
 	Ports []int
 	Paths []string
 	// Concurrency bounds the endpoints probed at once (default 64); Rate bounds new endpoints
-	// per second (default 500).
+	// per second (default 1000).
 	Concurrency int
 	Rate        float64
 	// ConnectTimeout bounds a TCP connect (default 1 s), RequestTimeout one HTTP exchange
@@ -146,7 +146,7 @@ func New(scope *Scope, opts Options) (*Prober, error) {
 		opts.Concurrency = 64
 	}
 	if opts.Rate <= 0 {
-		opts.Rate = 500
+		opts.Rate = 1000
 	}
 	if opts.ConnectTimeout <= 0 {
 		opts.ConnectTimeout = time.Second

@@ -14,7 +14,7 @@ import (
 	"github.com/mcpwatch/mcpwatch/internal/scan/inventory"
 )
 
-func loopbackScope(t *testing.T, cidr string) *Scope {
+func loopbackScope(t testing.TB, cidr string) *Scope {
 	t.Helper()
 	s, err := ParseScope(context.Background(), []string{cidr})
 	if err != nil {
@@ -23,7 +23,7 @@ func loopbackScope(t *testing.T, cidr string) *Scope {
 	return s
 }
 
-func targetsOf(t *testing.T, urls ...string) []Target {
+func targetsOf(t testing.TB, urls ...string) []Target {
 	t.Helper()
 	var out []Target
 	for _, u := range urls {
