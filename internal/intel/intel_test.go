@@ -31,13 +31,13 @@ func TestLoadPlainText(t *testing.T) {
 		t.Fatalf("Load: %v", err)
 	}
 	wantEntries := []Entry{
-		{netip.MustParsePrefix("198.51.100.7/32"), "feed.txt", 3, ""},
-		{netip.MustParsePrefix("203.0.113.0/24"), "feed.txt", 4, "botnet C2 range"},
-		{netip.MustParsePrefix("2001:db8:bad::/48"), "feed.txt", 5, ""},
-		{netip.MustParsePrefix("2001:db8::1/128"), "feed.txt", 6, ""},
-		{netip.MustParsePrefix("10.0.0.0/8"), "feed.txt", 7, ""},
-		{netip.MustParsePrefix("192.0.2.9/32"), "feed.txt", 8, ""},
-		{netip.MustParsePrefix("192.0.2.200/32"), "feed.txt", 15, "no space before comment"},
+		{Prefix: netip.MustParsePrefix("198.51.100.7/32"), Source: "feed.txt", Line: 3, Label: ""},
+		{Prefix: netip.MustParsePrefix("203.0.113.0/24"), Source: "feed.txt", Line: 4, Label: "botnet C2 range"},
+		{Prefix: netip.MustParsePrefix("2001:db8:bad::/48"), Source: "feed.txt", Line: 5, Label: ""},
+		{Prefix: netip.MustParsePrefix("2001:db8::1/128"), Source: "feed.txt", Line: 6, Label: ""},
+		{Prefix: netip.MustParsePrefix("10.0.0.0/8"), Source: "feed.txt", Line: 7, Label: ""},
+		{Prefix: netip.MustParsePrefix("192.0.2.9/32"), Source: "feed.txt", Line: 8, Label: ""},
+		{Prefix: netip.MustParsePrefix("192.0.2.200/32"), Source: "feed.txt", Line: 15, Label: "no space before comment"},
 	}
 	got := set.Entries()
 	if len(got) != len(wantEntries) {
@@ -263,30 +263,7 @@ func FuzzLoad(f *testing.F) {
 	f.Add([]byte("\xef\xbb\xbf1.1.1.1#\r\n#\n%\n/\n1.1.1.1/33\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		set, perrs, err := Load("fuzz.txt", strings.NewReader(string(data)))
-		for _, pe := range perrs {
-			if pe.Line < 1 || pe.Err == nil || len(pe.Text) > 80 {
-				t.Fatalf("bad parse error %+v", pe)
-			}
-		}
-		if err != nil {
-			if set != nil {
-				t.Fatal("set returned with error")
-			}
-			return
-		}
-		entries := set.Entries()
-		for _, e := range entries {
-			if !e.Prefix.IsValid() || e.Prefix != e.Prefix.Masked() || e.Prefix.Bits() == 0 || e.Prefix.Addr().Is4In6() {
-				t.Fatalf("bad entry %+v", e)
-			}
-			for _, a := range []netip.Addr{e.Prefix.Addr(), lastAddr(e.Prefix)} {
-				got, ok := set.Lookup(a)
-				want, _ := naiveLookup(entries, a)
-				if !ok || got != want {
-					t.Fatalf("Lookup(%s) = %v %v, want %v", a, got, ok, want)
-				}
-			}
-		}
+		checkLoaded(t, "fuzz.txt", set, perrs, err)
 	})
 }
 

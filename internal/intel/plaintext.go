@@ -19,15 +19,17 @@ var (
 	ErrBadAddress   = errors.New("not an IP address or CIDR block")
 	ErrZone         = errors.New("IPv6 zone not allowed")
 	ErrEverything   = errors.New("/0 block matches every address")
-	ErrTrailingText = errors.New("unexpected text after the address (comments start with #)")
+	ErrTrailingText = errors.New("unexpected text after the indicator (comments start with #)")
 	ErrLineTooLong  = fmt.Errorf("line longer than %d bytes", MaxLineBytes)
 )
 
-// PlainText is GuardDuty's plain-text ThreatIntelSet format: one IPv4 or IPv6 address or CIDR
-// block per line; blank lines and lines starting with # are ignored; leading and trailing
-// white space is ignored. As an extension, text after a # that follows the address becomes
-// the entry's Label ("203.0.113.7  # botnet C2"). A CIDR block with host bits set is masked
-// ("10.1.2.3/8" is 10.0.0.0/8); IPv4-mapped IPv6 addresses are read as IPv4.
+// PlainText is GuardDuty's plain-text ThreatIntelSet format: one IPv4 or IPv6 address, CIDR
+// block or domain name per line (GuardDuty entity lists add domains, "*.example.org" for the
+// names below example.org); blank lines and lines starting with # are ignored; leading and
+// trailing white space is ignored. As an extension, text after a # that follows the indicator
+// becomes the entry's Label ("203.0.113.7  # botnet C2"). A CIDR block with host bits set is
+// masked ("10.1.2.3/8" is 10.0.0.0/8); IPv4-mapped IPv6 addresses are read as IPv4; domain
+// names are lower-cased and lose a trailing dot.
 type PlainText struct{}
 
 // Name returns "txt", GuardDuty's name for the format.
@@ -113,16 +115,17 @@ func parseLine(raw []byte) (e Entry, perr *ParseError, ok bool) {
 		return Entry{}, &ParseError{Text: shorten([]byte(s)), Err: err}, false
 	}
 	if i := strings.IndexAny(value, " \t"); i >= 0 {
-		if _, err := parsePrefix(value[:i]); err == nil {
+		if _, err := parseIndicator(value[:i]); err == nil {
 			return fail(ErrTrailingText)
 		}
 		return fail(ErrBadAddress)
 	}
-	p, err := parsePrefix(value)
+	e, err := parseIndicator(value)
 	if err != nil {
 		return fail(err)
 	}
-	return Entry{Prefix: p, Label: label}, nil, true
+	e.Label = label
+	return e, nil, true
 }
 
 // parsePrefix parses an address or CIDR block into a masked prefix, IPv4 as IPv4.

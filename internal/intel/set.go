@@ -4,15 +4,19 @@ import (
 	"math/bits"
 	"net/netip"
 	"slices"
+
+	"github.com/mcpwatch/mcpwatch/internal/catalogue/dnsname"
 )
 
-// Set is an immutable collection of indicators with an allocation-free Lookup. The zero Set
-// and a nil *Set are empty. A Set is safe for concurrent use.
+// Set is an immutable collection of indicators with allocation-free lookups. The zero Set and
+// a nil *Set are empty. A Set is safe for concurrent use.
 //
 // Single addresses live in a hash map; CIDR blocks are flattened into sorted, disjoint address
 // ranges, each owned by the most specific block covering it, and found by binary search. So
 // Lookup costs one map probe plus O(log n) comparisons, and always reports the most specific
-// indicator containing the address.
+// indicator containing the address. Domain names live in a dnsname.Table: LookupDomain costs
+// one map probe for an exact name plus one per label of the name when wildcard indicators
+// are present.
 type Set struct {
 	entries []Entry          // all entries, in input order, duplicates removed
 	exact4  map[uint32]int32 // single IPv4 addresses -> index in entries
@@ -21,7 +25,9 @@ type Set struct {
 	// [v4lo[i], v4hi[i]] is owned by entries[v4idx[i]]; sorted by lo, disjoint.
 	v4lo, v4hi []uint32
 	v4idx      []int32
-	v6         []span // flattened IPv6 blocks, sorted by lo, disjoint
+	v6         []span        // flattened IPv6 blocks, sorted by lo, disjoint
+	domains    dnsname.Table // domain names and *.name wildcards -> index in entries
+	nDomains   int
 }
 
 // span is an address range [lo, hi] owned by entries[idx]. IPv4 addresses use the low 32 bits.
@@ -85,13 +91,21 @@ func prefixRange(p netip.Prefix) (lo, hi u128) {
 	return lo, hi
 }
 
-// New builds a Set from entries. When several entries have the same prefix, the first one is
-// kept. Entries with an invalid prefix are ignored.
+// New builds a Set from entries. When several entries have the same prefix or domain, the first
+// one is kept. Entries with neither a valid prefix nor a valid domain are ignored.
 func New(entries []Entry) *Set {
 	s := &Set{exact4: make(map[uint32]int32), exact6: make(map[u128]int32)}
 	seen := make(map[netip.Prefix]bool, len(entries))
 	var v4, v6 []span
 	for _, e := range entries {
+		if e.Domain != "" {
+			e.Prefix = netip.Prefix{}
+			if ok, err := s.domains.Add(e.Domain, int32(len(s.entries))); ok && err == nil {
+				s.entries = append(s.entries, e)
+				s.nDomains++
+			}
+			continue
+		}
 		if !e.Prefix.IsValid() {
 			continue
 		}
@@ -230,6 +244,33 @@ func (s *Set) Lookup(a netip.Addr) (Entry, bool) {
 	return Entry{}, false
 }
 
+// LookupDomain reports the indicator matching the DNS name name, if any: an exact domain
+// indicator, else the most specific "*.parent" indicator of a parent of name. Case and a
+// trailing dot are ignored. It does not allocate.
+func (s *Set) LookupDomain(name string) (Entry, bool) {
+	if s == nil || s.nDomains == 0 {
+		return Entry{}, false
+	}
+	if i, ok := s.domains.Lookup(name); ok {
+		return s.entries[i], true
+	}
+	return Entry{}, false
+}
+
+// ContainsDomain reports whether name matches a domain indicator of s.
+func (s *Set) ContainsDomain(name string) bool {
+	_, ok := s.LookupDomain(name)
+	return ok
+}
+
+// NumDomains is the number of distinct domain indicators in s (Len counts them too).
+func (s *Set) NumDomains() int {
+	if s == nil {
+		return 0
+	}
+	return s.nDomains
+}
+
 // Contains reports whether a is covered by an indicator of s.
 func (s *Set) Contains(a netip.Addr) bool {
 	_, ok := s.Lookup(a)
@@ -253,7 +294,8 @@ func (s *Set) Entries() []Entry {
 }
 
 // Merge returns a Set holding the indicators of every set, for several --intel files. When
-// two sets hold the same prefix, the entry of the earlier set is kept. Nil sets are skipped.
+// two sets hold the same prefix or domain, the entry of the earlier set is kept. Nil sets are
+// skipped.
 func Merge(sets ...*Set) *Set {
 	var all []Entry
 	for _, s := range sets {
