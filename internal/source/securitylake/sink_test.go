@@ -1,0 +1,102 @@
+package securitylake
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/mcpwatch/mcpwatch/internal/ocsf"
+	"github.com/mcpwatch/mcpwatch/internal/source"
+)
+
+// recordingSink keeps everything a Format hands it.
+type recordingSink struct {
+	events []ocsf.Event
+	pos    []int64
+	dead   []deadLetter
+	skips  []string
+}
+
+type deadLetter struct {
+	raw    string
+	pos    int64
+	reason string
+}
+
+func (s *recordingSink) Event(ev ocsf.Event, pos int64) error {
+	s.events = append(s.events, ev)
+	s.pos = append(s.pos, pos)
+	return nil
+}
+
+func (s *recordingSink) DeadLetter(raw []byte, pos int64, reason string) error {
+	s.dead = append(s.dead, deadLetter{string(raw), pos, reason})
+	return nil
+}
+
+func (s *recordingSink) Skip(pos int64, reason string) error {
+	s.skips = append(s.skips, reason)
+	return nil
+}
+
+// readBytes reads Parquet content named name through Format.Read, as the ingest pipeline
+// does (random access).
+func readBytes(t testing.TB, name string, b []byte) (*recordingSink, error) {
+	t.Helper()
+	s := &recordingSink{}
+	in := source.Input{Name: name, R: bytes.NewReader(b), ReaderAt: bytes.NewReader(b), Size: int64(len(b))}
+	return s, Format{}.Read(context.Background(), in, s)
+}
+
+func readFile(t testing.TB, path string) (*recordingSink, error) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return readBytes(t, path, b)
+}
+
+// dataDir is ../shared/data from the module root (the directory holding go.mod).
+func dataDir(t testing.TB) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return filepath.Join(dir, "..", "shared", "data")
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("no go.mod above the package directory")
+		}
+		dir = parent
+	}
+}
+
+// samples returns the Security Lake output files of the samples (not their raw inputs).
+func samples(t testing.TB) []string {
+	t.Helper()
+	root := filepath.Join(dataDir(t), "security-lake-samples", "samples")
+	var out []string
+	err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (d.Name() == "input" || d.Name() == "inputs") {
+			return filepath.SkipDir
+		}
+		if !d.IsDir() && filepath.Ext(p) == ".parquet" {
+			out = append(out, p)
+		}
+		return nil
+	})
+	if err != nil || len(out) == 0 {
+		t.Fatalf("no samples under %s: %v", root, err)
+	}
+	return out
+}
