@@ -22,22 +22,22 @@ type SearchIPInput struct {
 	StartTime string   `json:"start_time,omitempty" jsonschema:"start of the window, ISO 8601 (2024-01-15T00:00:00Z); default: 7 days before end_time"`
 	EndTime   string   `json:"end_time,omitempty" jsonschema:"end of the window, ISO 8601; default: now"`
 	Sources   []string `json:"sources,omitempty" jsonschema:"data sources to search (vpc_flow, cloud_trail_mgmt, route53, sh_findings, lambda_execution, s3_data, eks_audit, waf, or a table name); default: every source that records IP addresses"`
-	Limit     *int     `json:"limit,omitempty" jsonschema:"most results to return, 1 to 1000 (default 100)"`
+	Limit     *Number  `json:"limit,omitempty" jsonschema:"most results to return, 1 to 1000 (default 100)"`
 }
 
 // GuardDutyInput is search_guardduty_findings' input.
 type GuardDutyInput struct {
-	FindingID   string `json:"finding_id,omitempty" jsonschema:"a GuardDuty finding id or ARN"`
-	Severity    string `json:"severity,omitempty" jsonschema:"severity: Informational, Low, Medium, High or Critical (any case)"`
-	FindingType string `json:"finding_type,omitempty" jsonschema:"text the finding type contains, such as UnauthorizedAccess:EC2/SSHBruteForce or Recon"`
-	StartTime   string `json:"start_time,omitempty" jsonschema:"start of the window, ISO 8601; default: 7 days before end_time (90 days when finding_id is given)"`
-	EndTime     string `json:"end_time,omitempty" jsonschema:"end of the window, ISO 8601; default: now"`
-	Limit       *int   `json:"limit,omitempty" jsonschema:"most findings to return, 1 to 1000 (default 100)"`
+	FindingID   string  `json:"finding_id,omitempty" jsonschema:"a GuardDuty finding id or ARN"`
+	Severity    string  `json:"severity,omitempty" jsonschema:"severity: Informational, Low, Medium, High or Critical (any case)"`
+	FindingType string  `json:"finding_type,omitempty" jsonschema:"text the finding type contains, such as UnauthorizedAccess:EC2/SSHBruteForce or Recon"`
+	StartTime   string  `json:"start_time,omitempty" jsonschema:"start of the window, ISO 8601; default: 7 days before end_time (90 days when finding_id is given)"`
+	EndTime     string  `json:"end_time,omitempty" jsonschema:"end of the window, ISO 8601; default: now"`
+	Limit       *Number `json:"limit,omitempty" jsonschema:"most findings to return, 1 to 1000 (default 100)"`
 }
 
 // ListSourcesInput is list_data_sources' input.
 type ListSourcesInput struct {
-	IncludeSchema bool `json:"include_schema,omitempty" jsonschema:"also list each table's columns and types"`
+	IncludeSchema Flag `json:"include_schema,omitempty" jsonschema:"also list each table's columns and types"`
 }
 
 // NoInput is the input of tools without parameters.
@@ -45,13 +45,13 @@ type NoInput struct{}
 
 // UniversalInput is universal_security_search's input.
 type UniversalInput struct {
-	QueryType string         `json:"query_type" jsonschema:"what to search: findings (Security Hub and GuardDuty findings), network (VPC Flow Logs), api_calls (CloudTrail management events) or ip_search (an address in every source)"`
-	Filters   map[string]any `json:"filters,omitempty" jsonschema:"filters by query_type. findings: severity, finding_type, finding_id, product, title_contains. network: ip_address, src_ip, dst_ip, port, protocol (tcp, udp, icmp or a number), direction (inbound, outbound), action (accept, reject). api_calls: operation, service, user, ip_address, status, account_id. ip_search: ip_address (required), sources. All: start_time, end_time (ISO 8601)."`
-	Limit     *int           `json:"limit,omitempty" jsonschema:"most results to return, 1 to 1000 (default 100)"`
+	QueryType string  `json:"query_type" jsonschema:"what to search: findings (Security Hub and GuardDuty findings), network (VPC Flow Logs), api_calls (CloudTrail management events) or ip_search (an address in every source)"`
+	Filters   Object  `json:"filters,omitempty" jsonschema:"filters by query_type. findings: severity, finding_type, finding_id, product, title_contains. network: ip_address, src_ip, dst_ip, port, protocol (tcp, udp, icmp or a number), direction (inbound, outbound), action (accept, reject). api_calls: operation, service, user, ip_address, status, account_id. ip_search: ip_address (required), sources. All: start_time, end_time (ISO 8601)."`
+	Limit     *Number `json:"limit,omitempty" jsonschema:"most results to return, 1 to 1000 (default 100)"`
 }
 
 func (s *Server) addASLTools() {
-	limit := func(sch *jsonschema.Schema) { setLimits(sch, "limit", 1, MaxLimit) }
+	limit := func(sch *jsonschema.Schema) { loosen(sch, "limit", "integer") }
 	addTool(s, "search_ip_addresses", "Search IP address",
 		"Search Security Lake for an IPv4 or IPv6 address as source or destination across data sources (VPC Flow Logs, CloudTrail, Route 53, ...). "+
 			"Default window: the last 7 days. Each result has timestamp, event_type, severity, ip_context (role, direction), network_info, aws_context and product_info; "+
@@ -62,7 +62,7 @@ func (s *Server) addASLTools() {
 		limit, s.searchGuardDuty)
 	addTool(s, "list_data_sources", "List data sources",
 		"List the Security Lake data sources (tables) available, with their OCSF version and, with include_schema, their columns.",
-		nil, s.listDataSources)
+		func(sch *jsonschema.Schema) { loosen(sch, "include_schema", "boolean") }, s.listDataSources)
 	addTool(s, "discover_aws_resources", "Discover AWS resources",
 		"Discover the Security Lake S3 buckets, Glue databases and tables, and the Athena workgroup and result location; report what is missing and which ASL_MCP_* settings to set.",
 		nil, func(ctx context.Context, _ NoInput) (*Envelope, error) { return s.discover(ctx) })
@@ -72,6 +72,7 @@ func (s *Server) addASLTools() {
 		func(sch *jsonschema.Schema) {
 			limit(sch)
 			setEnum(sch, "query_type", "findings", "network", "api_calls", "ip_search")
+			loosen(sch, "filters", "object")
 		}, s.universal)
 	addTool(s, "test_connection", "Test connection",
 		"Test the connection to the data (credentials, Glue catalog and a trivial Athena query, or the local lake) and report the configuration.",
@@ -181,7 +182,7 @@ func (s *Server) searchIP(ctx context.Context, in SearchIPInput) (*Envelope, err
 	if err != nil {
 		return nil, err
 	}
-	limit, err := parseLimit(in.Limit, DefaultLimit, s.settings.MaxQueryResults)
+	limit, err := parseLimit(intPtr(in.Limit), DefaultLimit, s.settings.MaxQueryResults)
 	if err != nil {
 		return nil, err
 	}
@@ -390,7 +391,7 @@ func (s *Server) searchGuardDuty(ctx context.Context, in GuardDutyInput) (*Envel
 	if err != nil {
 		return nil, err
 	}
-	limit, err := parseLimit(in.Limit, DefaultLimit, s.settings.MaxQueryResults)
+	limit, err := parseLimit(intPtr(in.Limit), DefaultLimit, s.settings.MaxQueryResults)
 	if err != nil {
 		return nil, err
 	}
@@ -550,7 +551,7 @@ func (s *Server) listDataSources(ctx context.Context, in ListSourcesInput) (*Env
 			"time_partition": map[TimeFilter]string{ByEventDay: "eventday", ByTimeDT: "time_dt"}[t.Time],
 			"column_count":   len(t.Columns), "schema_resource": schemaURI(t.Name),
 		}
-		if in.IncludeSchema {
+		if bool(in.IncludeSchema) {
 			cols := make([]map[string]any, len(t.Columns))
 			for i, c := range t.Columns {
 				cols[i] = map[string]any{"name": c.Name, "type": c.Type}
@@ -563,7 +564,7 @@ func (s *Server) listDataSources(ctx context.Context, in ListSourcesInput) (*Env
 	slices.SortFunc(results, func(a, b map[string]any) int {
 		return cmp.Compare(a["table_name"].(string), b["table_name"].(string))
 	})
-	info := map[string]any{"backend": s.backend.Name(), "include_schema": in.IncludeSchema}
+	info := map[string]any{"backend": s.backend.Name(), "include_schema": bool(in.IncludeSchema)}
 	return success(results, info, map[string]any{"total_sources": len(results), "ocsf_versions": versions}, false), nil
 }
 
@@ -654,7 +655,7 @@ func (s *Server) universal(ctx context.Context, in UniversalInput) (*Envelope, e
 		}
 		f[k] = text
 	}
-	limit, err := parseLimit(in.Limit, DefaultLimit, s.settings.MaxQueryResults)
+	limit, err := parseLimit(intPtr(in.Limit), DefaultLimit, s.settings.MaxQueryResults)
 	if err != nil {
 		return nil, err
 	}
@@ -664,7 +665,7 @@ func (s *Server) universal(ctx context.Context, in UniversalInput) (*Envelope, e
 		if f["ip_address"] == "" {
 			return nil, badInput("query_type ip_search needs filters.ip_address")
 		}
-		l := limit
+		l := Number(limit)
 		env, err = s.searchIP(ctx, SearchIPInput{IPAddress: f["ip_address"], StartTime: f["start_time"], EndTime: f["end_time"], Sources: sources, Limit: &l})
 	case "findings":
 		var ff findingFilters

@@ -12,11 +12,11 @@ import (
 
 // ListFindingsInput is list_findings' input.
 type ListFindingsInput struct {
-	Severity string `json:"severity,omitempty" jsonschema:"minimum severity: Informational, Low, Medium, High or Critical"`
-	Status   string `json:"status,omitempty" jsonschema:"finding status: New, In Progress, Suppressed or Resolved"`
-	Rule     string `json:"rule,omitempty" jsonschema:"rule id, such as flow.threat_intel, flow.mcp_port or flow.exfiltration"`
-	Since    string `json:"since,omitempty" jsonschema:"only findings seen at or after this ISO 8601 time"`
-	Limit    *int   `json:"limit,omitempty" jsonschema:"most findings to return, 1 to 1000 (default 100)"`
+	Severity string  `json:"severity,omitempty" jsonschema:"minimum severity: Informational, Low, Medium, High or Critical"`
+	Status   string  `json:"status,omitempty" jsonschema:"finding status: New, In Progress, Suppressed or Resolved"`
+	Rule     string  `json:"rule,omitempty" jsonschema:"rule id, such as flow.threat_intel, flow.mcp_port or flow.exfiltration"`
+	Since    string  `json:"since,omitempty" jsonschema:"only findings seen at or after this ISO 8601 time"`
+	Limit    *Number `json:"limit,omitempty" jsonschema:"most findings to return, 1 to 1000 (default 100)"`
 }
 
 // GetFindingInput is get_finding's input.
@@ -26,11 +26,11 @@ type GetFindingInput struct {
 
 // ListServersInput is list_mcp_servers' input.
 type ListServersInput struct {
-	Limit *int `json:"limit,omitempty" jsonschema:"most servers to return, 1 to 1000 (default 100)"`
+	Limit *Number `json:"limit,omitempty" jsonschema:"most servers to return, 1 to 1000 (default 100)"`
 }
 
 func (s *Server) addFindingTools() {
-	limit := func(sch *jsonschema.Schema) { setLimits(sch, "limit", 1, MaxLimit) }
+	limit := func(sch *jsonschema.Schema) { loosen(sch, "limit", "integer") }
 	addTool(s, "list_findings", "List mcpwatch findings",
 		"List mcpwatch's shadow-MCP findings (current version of each), most severe and most recent first, filtered by minimum severity, status, rule and time.",
 		limit, s.listFindings)
@@ -70,7 +70,7 @@ func (s *Server) hasFindings(ctx context.Context) (bool, error) {
 }
 
 func (s *Server) listFindings(ctx context.Context, in ListFindingsInput) (*Envelope, error) {
-	limit, err := parseLimit(in.Limit, DefaultLimit, s.settings.MaxQueryResults)
+	limit, err := parseLimit(intPtr(in.Limit), DefaultLimit, s.settings.MaxQueryResults)
 	if err != nil {
 		return nil, err
 	}
@@ -185,7 +185,7 @@ func (s *Server) getFinding(ctx context.Context, in GetFindingInput) (*Envelope,
 }
 
 func (s *Server) listServers(ctx context.Context, in ListServersInput) (*Envelope, error) {
-	limit, err := parseLimit(in.Limit, DefaultLimit, s.settings.MaxQueryResults)
+	limit, err := parseLimit(intPtr(in.Limit), DefaultLimit, s.settings.MaxQueryResults)
 	if err != nil {
 		return nil, err
 	}

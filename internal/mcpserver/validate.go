@@ -1,11 +1,15 @@
 package mcpserver
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/netip"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/google/jsonschema-go/jsonschema"
 )
 
 // Input limits.
@@ -152,4 +156,66 @@ func quoteInput(s string) string {
 func likePattern(s string) string {
 	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 	return "%" + r.Replace(strings.ToLower(s)) + "%"
+}
+
+// Number is an integer argument that clients may also send as a numeric string, as
+// pydantic's lax mode (the Python server) and the MCP Inspector's --tool-arg do.
+type Number int
+
+// UnmarshalJSON accepts 5 and "5".
+func (n *Number) UnmarshalJSON(b []byte) error {
+	s := strings.Trim(string(b), `"`)
+	v, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil {
+		return badInput("%s is not a whole number", quoteInput(string(b)))
+	}
+	*n = Number(v)
+	return nil
+}
+
+// Flag is a boolean argument that clients may also send as "true" or "false".
+type Flag bool
+
+// UnmarshalJSON accepts true and "true".
+func (f *Flag) UnmarshalJSON(b []byte) error {
+	v, err := parseBool(strings.Trim(string(b), `"`))
+	if err != nil {
+		return badInput("%s is not a boolean", quoteInput(string(b)))
+	}
+	*f = Flag(v)
+	return nil
+}
+
+// Object is an object argument that clients may also send as a JSON string.
+type Object map[string]any
+
+// UnmarshalJSON accepts {"a":1} and "{\"a\":1}".
+func (o *Object) UnmarshalJSON(b []byte) error {
+	var s string
+	if json.Unmarshal(b, &s) == nil {
+		b = []byte(s)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		return badInput("filters must be a JSON object")
+	}
+	*o = m
+	return nil
+}
+
+// intPtr converts an optional Number.
+func intPtr(n *Number) *int {
+	if n == nil {
+		return nil
+	}
+	v := int(*n)
+	return &v
+}
+
+// loosen lets a property of sch also be given as a string.
+func loosen(sch *jsonschema.Schema, prop, typ string) {
+	if p := sch.Properties[prop]; p != nil {
+		p.Type, p.Types = "", []string{"null", typ, "string"}
+		p.Minimum, p.Maximum = nil, nil
+	}
 }
