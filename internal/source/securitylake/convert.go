@@ -1,6 +1,7 @@
 package securitylake
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"path/filepath"
@@ -66,7 +67,18 @@ type converter struct {
 	region, account string
 }
 
-// convert converts one row. The error says why the row cannot be stored.
+// errEKS is why EKS audit log rows are not stored.
+var errEKS = errors.New("EKS audit logs (EKS_AUDIT) have no lake table yet: their API Activity events would " +
+	"mix with CloudTrail's in CLOUD_TRAIL_MGMT")
+
+// isEKS reports whether a row is an EKS audit log event (by its product, or the file's
+// Security Lake source).
+func (c *converter) isEKS(row map[string]any) bool {
+	product, _ := get(row, "metadata", "product", "name").(string)
+	return product == "Amazon EKS" || c.loc.Source == "EKS_AUDIT"
+}
+
+// convert converts one row (modifying it). The error says why the row cannot be stored.
 func (c *converter) convert(row map[string]any) (ocsf.Event, error) {
 	version, _ := get(row, "metadata", "version").(string)
 	if version == "" {
@@ -96,10 +108,6 @@ func (c *converter) convert(row map[string]any) (ocsf.Event, error) {
 		case 2001:
 			class, rest = upgradeSecurityFinding(row)
 		}
-	}
-	if product, _ := get(row, "metadata", "product", "name").(string); product == "Amazon EKS" || c.loc.Source == "EKS_AUDIT" {
-		return nil, &NoTypeError{ClassUID: class, Class: className, Version: version,
-			Why: "EKS audit logs (EKS_AUDIT) have no lake table yet: their API Activity events would mix with CloudTrail's in CLOUD_TRAIL_MGMT"}
 	}
 	var ev ocsf.Event
 	switch class {
@@ -185,22 +193,22 @@ func (c *converter) fix(ev ocsf.Event, class int64, rc2 bool) {
 	case *ocsf.NetworkActivity:
 		if rc2 {
 			e.Action, e.ActionID = actionOf(e.DispositionID)
-		}
-		if len(e.Observables) == 0 {
-			e.Observables = endpointObservables(&e.DstEndpoint, &e.SrcEndpoint)
+			if len(e.Observables) == 0 {
+				e.Observables = endpointObservables(&e.DstEndpoint, &e.SrcEndpoint)
+			}
 		}
 	case *ocsf.DNSActivity:
 		if rc2 {
 			e.Action, e.ActionID = actionOf(e.DispositionID)
-		}
-		if len(e.Observables) == 0 {
-			e.Observables = endpointObservables(&e.DstEndpoint, &e.SrcEndpoint)
-			if e.Query.Hostname != "" {
-				e.Observables = append(e.Observables, ocsf.NewObservable("query.hostname", ocsf.ObservableHostname, e.Query.Hostname))
+			if len(e.Observables) == 0 {
+				e.Observables = endpointObservables(&e.DstEndpoint, &e.SrcEndpoint)
+				if e.Query.Hostname != "" {
+					e.Observables = append(e.Observables, ocsf.NewObservable("query.hostname", ocsf.ObservableHostname, e.Query.Hostname))
+				}
 			}
 		}
 	case *ocsf.ImportedFinding:
-		if len(e.Observables) == 0 {
+		if rc2 && len(e.Observables) == 0 {
 			e.Observables = securityhub.Observables(e)
 		}
 	case *ocsf.Authentication:

@@ -127,7 +127,7 @@ func keepClassAttributes(row map[string]any, class int64) []leftover {
 	move := func(key string) {
 		if v, ok := row[key]; ok {
 			delete(row, key)
-			if v != nil {
+			if v = pruneEmpty(v); v != nil {
 				rest = append(rest, leftover{key, v})
 			}
 		}
@@ -159,4 +159,39 @@ func keepClassAttributes(row map[string]any, class int64) []leftover {
 		}
 	}
 	return rest
+}
+
+// pruneEmpty returns v without its empty strings, empty objects and empty lists, or nil when
+// nothing is left. The attributes of the other finding classes in a union row carry only such
+// values (and parquet-go v0.32.0 writes some absent ones as "").
+func pruneEmpty(v any) any {
+	switch v := v.(type) {
+	case string:
+		if v == "" {
+			return nil
+		}
+	case map[string]any:
+		out := map[string]any{}
+		for k, e := range v {
+			if e = pruneEmpty(e); e != nil {
+				out[k] = e
+			}
+		}
+		if len(out) == 0 {
+			return nil
+		}
+		return out
+	case []any:
+		var out []any
+		for _, e := range v {
+			if e = pruneEmpty(e); e != nil {
+				out = append(out, e)
+			}
+		}
+		if len(out) == 0 {
+			return nil
+		}
+		return out
+	}
+	return v
 }

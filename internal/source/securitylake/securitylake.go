@@ -184,6 +184,9 @@ func (r *reader) row(row parquet.Row) error {
 		return r.sink.DeadLetter(rowText(r.asm.s, row), r.pos, err.Error())
 	}
 	raw, _ := json.Marshal(m) // before conversion changes m; values are all encodable
+	if r.conv.isEKS(m) {
+		return r.sink.DeadLetter(raw, r.pos, errEKS.Error())
+	}
 	ev, err := r.conv.convert(m)
 	if err != nil {
 		return r.sink.DeadLetter(raw, r.pos, err.Error())

@@ -100,3 +100,8 @@ func samples(t testing.TB) []string {
 	}
 	return out
 }
+
+// vpcflowInput is a Parquet flow log delivery as the ingest pipeline gives it.
+func vpcflowInput(name string, b []byte) source.Input {
+	return source.Input{Name: name, R: bytes.NewReader(b), ReaderAt: bytes.NewReader(b), Size: int64(len(b))}
+}
