@@ -15,6 +15,7 @@ package jsonscan
 import (
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -92,10 +93,15 @@ func (d *Decoder) Err() error { return d.err }
 // Offset is the byte offset of the next byte d reads.
 func (d *Decoder) Offset() int { return d.i }
 
-// Fail records err as d's error if it has none, at the current offset, so that a mapping
+// Fail records msg as d's error if it has none, at the current offset, so that a mapping
 // can reject a record whose JSON is valid but whose content is not.
 func (d *Decoder) Fail(msg string) {
 	d.fail(d.i, msg)
+}
+
+// FailAt is Fail at byte offset off.
+func (d *Decoder) FailAt(off int, msg string) {
+	d.fail(off, msg)
 }
 
 func (d *Decoder) fail(off int, msg string) {
@@ -182,52 +188,61 @@ func (d *Decoder) Array() bool {
 // member's value is next. It returns false at the end of the object, which it reads, and at an
 // error. Names are unescaped.
 func (d *Decoder) Key() (string, bool) {
+	sp, ok := d.KeySpan()
+	if !ok {
+		return "", false
+	}
+	return sp.In(d.s), true
+}
+
+// KeySpan is Key returning where the name is instead of the name.
+func (d *Decoder) KeySpan() (Span, bool) {
 	if d.err != nil || len(d.more) == 0 {
 		if d.err == nil {
 			d.fail(d.i, "Key outside an object")
 		}
-		return "", false
+		return Span{}, false
 	}
 	d.ws()
 	if d.i >= len(d.s) {
 		d.fail(d.i, "unexpected end of input in an object")
-		return "", false
+		return Span{}, false
 	}
 	top := len(d.more) - 1
 	c := d.s[d.i]
 	if c == '}' {
 		d.i++
 		d.more = d.more[:top]
-		return "", false
+		return Span{}, false
 	}
 	if d.more[top] {
 		if c != ',' {
 			d.fail(d.i, "expected ',' or '}' after an object member, found "+quoteByte(c))
-			return "", false
+			return Span{}, false
 		}
 		d.i++
 		d.ws()
 		if d.i >= len(d.s) {
 			d.fail(d.i, "unexpected end of input in an object")
-			return "", false
+			return Span{}, false
 		}
 		c = d.s[d.i]
 	}
 	if c != '"' {
 		d.fail(d.i, "expected a member name, found "+quoteByte(c))
-		return "", false
+		return Span{}, false
 	}
-	key := d.str()
+	sp := d.strSpan()
 	d.ws()
 	if d.i >= len(d.s) || d.s[d.i] != ':' {
 		if d.err == nil {
 			d.fail(d.i, "expected ':' after a member name")
 		}
-		return "", false
+		return Span{}, false
 	}
 	d.i++
 	d.more[top] = true
-	return key, d.err == nil
+	return sp, d.err == nil
 }
 
 // Elem reports whether the array being read has another element, which is then next. At the
@@ -264,13 +279,18 @@ func (d *Decoder) Elem() bool {
 
 // Str reads a string value and returns it unescaped.
 func (d *Decoder) Str() string {
+	return d.StrSpan().In(d.s)
+}
+
+// StrSpan reads a string value and returns where its content is.
+func (d *Decoder) StrSpan() Span {
 	if k := d.Peek(); k != String {
 		if k != Invalid {
 			d.fail(d.i, "expected a string, found "+k.String())
 		}
-		return ""
+		return Span{}
 	}
-	return d.str()
+	return d.strSpan()
 }
 
 // Num reads a number and returns its text.
@@ -332,16 +352,22 @@ func (d *Decoder) Scalar() (text string, ok bool) {
 // Raw reads the next value, validating it, and returns its text as it is in the record;
 // compact reports whether it has no whitespace between its tokens (see Compact).
 func (d *Decoder) Raw() (raw string, compact bool) {
+	sp, compact := d.RawSpan()
+	return d.s[sp.Start:sp.End], compact
+}
+
+// RawSpan is Raw returning where the value is instead of its text.
+func (d *Decoder) RawSpan() (sp Span, compact bool) {
 	if d.Peek() == Invalid {
-		return "", false
+		return Span{}, false
 	}
 	start := d.i
 	d.space = false
 	d.skip(len(d.more))
 	if d.err != nil {
-		return "", false
+		return Span{}, false
 	}
-	return d.s[start:d.i], !d.space
+	return Span{Start: start, End: d.i}, !d.space
 }
 
 // Skip reads the next value, validating it.
@@ -491,18 +517,38 @@ func (d *Decoder) number() {
 
 // str reads the string at d.i (a '"') and returns its content, unescaped.
 func (d *Decoder) str() string {
+	return d.strSpan().In(d.s)
+}
+
+// strSpan reads the string at d.i (a '"') and returns where its content is.
+func (d *Decoder) strSpan() Span {
 	start := d.i + 1
 	end, escaped, errAt, msg := scanString(d.s, start)
 	if msg != "" {
 		d.fail(errAt, msg)
-		return ""
+		return Span{}
 	}
 	d.i = end + 1
-	if !escaped {
-		return d.s[start:end]
-	}
-	return unescape(d.s[start:end])
+	return Span{Start: start, End: end, Escaped: escaped}
 }
+
+// Span is where a value, or the content of a string between its quotes, is in a text.
+type Span struct {
+	Start, End int
+	// Escaped reports whether the string content holds escapes.
+	Escaped bool
+}
+
+// In returns what sp spans in s: a string's content unescaped, or a value's text.
+func (sp Span) In(s string) string {
+	if sp.Escaped {
+		return unescape(s[sp.Start:sp.End])
+	}
+	return s[sp.Start:sp.End]
+}
+
+// IsZero reports whether sp spans nothing (an absent value).
+func (sp Span) IsZero() bool { return sp.End == 0 }
 
 // skipString reads the string at d.i, validating it.
 func (d *Decoder) skipString() {
@@ -688,4 +734,41 @@ func quoteByte(c byte) string {
 		return strconv.QuoteRune(rune(c))
 	}
 	return "byte 0x" + strconv.FormatUint(uint64(c), 16)
+}
+
+// ParseTime parses the RFC 3339 timestamps AWS writes in its JSON logs
+// ("2024-05-01T12:00:00Z", also with fractional seconds or a zone offset), quickly for the
+// common UTC form without fractions.
+func ParseTime(s string) (time.Time, bool) {
+	if len(s) == 20 && s[4] == '-' && s[7] == '-' && s[10] == 'T' && s[13] == ':' && s[16] == ':' && s[19] == 'Z' {
+		year, ok1 := digits(s[0:4])
+		month, ok2 := digits(s[5:7])
+		day, ok3 := digits(s[8:10])
+		hour, ok4 := digits(s[11:13])
+		minute, ok5 := digits(s[14:16])
+		sec, ok6 := digits(s[17:19])
+		if ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && month >= 1 && month <= 12 && day >= 1 &&
+			hour < 24 && minute < 60 && sec < 60 {
+			t := time.Date(year, time.Month(month), day, hour, minute, sec, 0, time.UTC)
+			if t.Day() == day { // not normalized from a day the month does not have
+				return t, true
+			}
+		}
+		return time.Time{}, false
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	return t, err == nil
+}
+
+// digits parses a run of decimal digits.
+func digits(s string) (int, bool) {
+	n := 0
+	for i := range len(s) {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
 }

@@ -1,0 +1,194 @@
+package cloudtrail
+
+import (
+	"github.com/mcpwatch/mcpwatch/internal/source/jsonscan"
+)
+
+// member is a top-level member of a record that no attribute takes by name: it goes to
+// unmapped.
+type member struct {
+	key, val jsonscan.Span
+}
+
+// fields is where the members of a record are, found by one validating pass over it (parse).
+// String members are spans of their content; object and array members spans of their text.
+type fields struct {
+	eventVersion, eventTime, eventSource, eventName, awsRegion, sourceIPAddress, userAgent,
+	requestID, eventID, eventType, apiVersion, recipientAccountID, errorCode, errorMessage,
+	eventCategory, vpcEndpointID jsonscan.Span
+
+	userIdentity, additionalEventData, resources jsonscan.Span
+	requestParameters, responseElements          jsonscan.Span
+	requestCompact, responseCompact              bool
+
+	// Envelopes: the Records array of an object where it is not the first member; the
+	// EventBridge event around a CloudTrail event; an event of `aws cloudtrail lookup-events`
+	// (the CloudTrail event as a JSON string).
+	records                                 jsonscan.Span
+	detailType, detail, ebAccount, ebRegion jsonscan.Span
+	cloudTrailEvent                         jsonscan.Span
+	digest                                  bool // a CloudTrail digest file
+	other                                   []member
+	otherBuf                                [16]member
+}
+
+// parser finds the fields of records; its methods are used by one goroutine.
+type parser struct {
+	d jsonscan.Decoder
+	f fields
+}
+
+// parse is the jsonscan.ParseFunc of CloudTrail records: it reads one object from the start
+// of text and records where its members are in p.f.
+func (p *parser) parse(text string) (int, error) {
+	f := &p.f
+	*f = fields{}
+	f.other = f.otherBuf[:0]
+	d := &p.d
+	d.Reset(text)
+	if !d.Object() {
+		return 0, d.Err()
+	}
+	for {
+		ks, ok := d.KeySpan()
+		if !ok {
+			break
+		}
+		key := text[ks.Start:ks.End]
+		if ks.Escaped {
+			key = ks.In(text)
+		}
+		switch key {
+		case "eventVersion":
+			f.eventVersion = p.str(key)
+		case "eventTime":
+			f.eventTime = p.str(key)
+		case "eventSource":
+			f.eventSource = p.str(key)
+		case "eventName":
+			f.eventName = p.str(key)
+		case "awsRegion":
+			f.awsRegion = p.str(key)
+		case "sourceIPAddress":
+			f.sourceIPAddress = p.str(key)
+		case "userAgent":
+			f.userAgent = p.str(key)
+		case "requestID":
+			f.requestID = p.str(key)
+		case "eventID":
+			f.eventID = p.str(key)
+		case "eventType":
+			f.eventType = p.str(key)
+		case "apiVersion":
+			f.apiVersion = p.str(key)
+		case "recipientAccountId":
+			f.recipientAccountID = p.str(key)
+		case "errorCode":
+			f.errorCode = p.str(key)
+		case "errorMessage":
+			f.errorMessage = p.str(key)
+		case "eventCategory":
+			f.eventCategory = p.str(key)
+		case "vpcEndpointId":
+			f.vpcEndpointID = p.str(key)
+		case "userIdentity":
+			f.userIdentity = p.object(key)
+		case "additionalEventData":
+			f.additionalEventData = p.object(key)
+		case "resources":
+			f.resources = p.array(key)
+		case "requestParameters":
+			f.requestParameters, f.requestCompact = p.raw()
+		case "responseElements":
+			f.responseElements, f.responseCompact = p.raw()
+		case "Records":
+			f.records = p.array(key)
+		case "detail-type":
+			f.detailType = p.str(key)
+		case "detail":
+			f.detail = p.object(key)
+		case "account", "region":
+			// EventBridge's: strings. Anything else is no EventBridge member.
+			if p.d.Peek() != jsonscan.String {
+				v, _ := p.raw()
+				if !v.IsZero() {
+					f.other = append(f.other, member{ks, v})
+				}
+			} else if key == "account" {
+				f.ebAccount = p.d.StrSpan()
+			} else {
+				f.ebRegion = p.d.StrSpan()
+			}
+		case "CloudTrailEvent":
+			f.cloudTrailEvent = p.str(key)
+		case "digestStartTime", "digestEndTime", "digestS3Object", "digestPublicKeyFingerprint":
+			f.digest = true
+			d.Skip()
+		default:
+			v, _ := p.raw()
+			if !v.IsZero() {
+				f.other = append(f.other, member{ks, v})
+			}
+		}
+	}
+	if err := d.Err(); err != nil {
+		return 0, err
+	}
+	return d.Offset(), nil
+}
+
+// str reads a member that must be a string or null (absent).
+func (p *parser) str(key string) jsonscan.Span {
+	switch k := p.d.Peek(); k {
+	case jsonscan.String:
+		return p.d.StrSpan()
+	case jsonscan.Null:
+		p.d.Null()
+	case jsonscan.Invalid:
+	default:
+		p.wrongType(key, "a string", k)
+	}
+	return jsonscan.Span{}
+}
+
+// wrongType fails the record for a member of kind k where want was expected, once the value
+// is known to be valid JSON (else its syntax error is the reason).
+func (p *parser) wrongType(key, want string, k jsonscan.Kind) {
+	off := p.d.Offset()
+	p.d.Skip()
+	if p.d.Err() == nil {
+		p.d.FailAt(off, key+": expected "+want+", found "+k.String())
+	}
+}
+
+// object reads a member that must be an object or null (absent).
+func (p *parser) object(key string) jsonscan.Span {
+	return p.container(key, jsonscan.Object)
+}
+
+// array reads a member that must be an array or null (absent).
+func (p *parser) array(key string) jsonscan.Span {
+	return p.container(key, jsonscan.Array)
+}
+
+func (p *parser) container(key string, want jsonscan.Kind) jsonscan.Span {
+	switch k := p.d.Peek(); k {
+	case want:
+		sp, _ := p.d.RawSpan()
+		return sp
+	case jsonscan.Null:
+		p.d.Null()
+	case jsonscan.Invalid:
+	default:
+		p.wrongType(key, "an "+want.String(), k)
+	}
+	return jsonscan.Span{}
+}
+
+// raw reads any member, null as absent.
+func (p *parser) raw() (jsonscan.Span, bool) {
+	if p.d.Null() {
+		return jsonscan.Span{}, true
+	}
+	return p.d.RawSpan()
+}
