@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mcpwatch/mcpwatch/internal/athena"
@@ -13,7 +14,14 @@ import (
 // Local is the backend over mcpwatch's local lake, through DuckDB.
 type Local struct {
 	db *query.DB
+
+	mu     sync.Mutex
+	tables []Table
+	at     time.Time
 }
+
+// tablesTTL is how long the lake's table list is reused before it is described again.
+const tablesTTL = 10 * time.Second
 
 // NewLocal returns the backend over an open lake.
 func NewLocal(db *query.DB) *Local { return &Local{db: db} }
@@ -24,6 +32,11 @@ func (l *Local) Name() string { return "local" }
 // Tables lists the lake's views of Security Lake sources (not mcpwatch's own findings,
 // which have tools of their own), with their columns.
 func (l *Local) Tables(ctx context.Context) ([]Table, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.tables != nil && time.Since(l.at) < tablesTTL {
+		return l.tables, nil
+	}
 	var out []Table
 	for _, v := range l.db.Tables() {
 		if v.Source == "FINDINGS" {
@@ -42,6 +55,7 @@ func (l *Local) Tables(ctx context.Context) ([]Table, error) {
 		t.index()
 		out = append(out, t)
 	}
+	l.tables, l.at = out, time.Now()
 	return out, nil
 }
 
