@@ -16,6 +16,7 @@
 package dnsname
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"strings"
@@ -124,7 +125,10 @@ type pattern struct {
 type Table struct {
 	exact    map[string]int32
 	bySuffix map[string][]pattern // patterns by their literal suffix (labels after the last '*')
-	patterns int
+	// suffixLabels has bit n set when some pattern's literal suffix has n labels (n < 64), so
+	// that lookups probe only suffixes of those lengths.
+	suffixLabels uint64
+	patterns     int
 	order    int32
 }
 
@@ -171,6 +175,7 @@ func (t *Table) Add(name string, v int32) (added bool, err error) {
 		t.bySuffix = make(map[string][]pattern)
 	}
 	t.bySuffix[suffix] = append(t.bySuffix[suffix], pat)
+	t.suffixLabels |= 1 << min(len(labels)-last-1, 63)
 	t.patterns++
 	t.order++
 	return true, nil
@@ -240,25 +245,29 @@ func (t *Table) AppendMatches(dst []int32, name string) []int32 {
 
 // eachPattern calls fn for every pattern matching the lower-cased name b.
 func (t *Table) eachPattern(b []byte, fn func(*pattern)) {
-	// The literal suffix of a matching pattern is a whole-label suffix of b, or empty.
-	for i := 0; i <= len(b); i++ {
-		if i != 0 && i != len(b) && b[i-1] != '.' {
+	// The literal suffix of a matching pattern is a whole-label suffix of b, or empty; probe
+	// only the suffixes with as many labels as some pattern's.
+	labels := 1 + bytes.Count(b, []byte("."))
+	if t.suffixLabels&1 != 0 {
+		t.probe(nil, b, fn)
+	}
+	for i := 1; i < len(b); i++ {
+		if b[i-1] != '.' {
 			continue
 		}
-		var key, rest []byte
-		switch {
-		case i == 0:
-			continue // a pattern always has a wildcard label before its suffix
-		case i == len(b):
-			key, rest = nil, b
-		default:
-			key, rest = b[i:], b[:i-1]
+		labels--
+		if t.suffixLabels&(1<<min(labels, 63)) != 0 {
+			t.probe(b[i:], b[:i-1], fn)
 		}
-		ps := t.bySuffix[string(key)]
-		for j := range ps {
-			if ps[j].matchPrefix(rest) {
-				fn(&ps[j])
-			}
+	}
+}
+
+// probe calls fn for the patterns with literal suffix key whose prefix matches rest.
+func (t *Table) probe(key, rest []byte, fn func(*pattern)) {
+	ps := t.bySuffix[string(key)]
+	for j := range ps {
+		if ps[j].matchPrefix(rest) {
+			fn(&ps[j])
 		}
 	}
 }
