@@ -129,7 +129,7 @@ type Table struct {
 	// that lookups probe only suffixes of those lengths.
 	suffixLabels uint64
 	patterns     int
-	order    int32
+	order        int32
 }
 
 // Len is the number of names and patterns in t.
