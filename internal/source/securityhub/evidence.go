@@ -55,8 +55,9 @@ func (t *tree) evidences(m map[string]any, pf map[string]string) []ocsf.Evidence
 	if e.SrcEndpoint.IP == "" {
 		e.SrcEndpoint.IP = ipOf(get("action/awsApiCallAction/remoteIpDetails/ipAddressV6"))
 	}
-	e.Query.Hostname = get("action/dnsRequestAction/domainWithSuffix")
-	if e.Query.Hostname == "" {
+	if d := pf[gdService+"action/dnsRequestAction/domainWithSuffix"]; validHostname(d) {
+		e.Query.Hostname = get("action/dnsRequestAction/domainWithSuffix")
+	} else if d := pf[gdService+"action/dnsRequestAction/domain"]; validHostname(d) {
 		e.Query.Hostname = get("action/dnsRequestAction/domain")
 	}
 	if v, ok := pf[gdService+"additionalInfo/value"]; ok {
@@ -67,7 +68,7 @@ func (t *tree) evidences(m map[string]any, pf map[string]string) []ocsf.Evidence
 		out = append(out, e)
 	}
 	// The full domain queried, when Security Lake's evidence has only its registrable part.
-	if d := pf[gdService+"action/dnsRequestAction/domain"]; d != "" && d != e.Query.Hostname {
+	if d := pf[gdService+"action/dnsRequestAction/domain"]; validHostname(d) && d != e.Query.Hostname {
 		t.use("ProductFields." + gdService + "action/dnsRequestAction/domain")
 		var q ocsf.Evidence
 		q.Query.Hostname = d
@@ -161,8 +162,15 @@ var protocolNums = map[string]int32{"TCP": 6, "UDP": 17, "ICMP": 1, "ICMPV6": 58
 
 // connection builds an evidence of a connection between a remote and a local endpoint.
 func connection(direction, protocol, remoteIP, localIP string, remotePort, localPort *int32) (ocsf.Evidence, bool) {
-	remote := ocsf.NetworkEndpoint{IP: ipOf(remoteIP), Port: remotePort}
-	local := ocsf.NetworkEndpoint{IP: ipOf(localIP), Port: localPort}
+	// An endpoint is its address (and port); a port without an address stays unmapped, since
+	// a network_endpoint needs an address or a name.
+	var remote, local ocsf.NetworkEndpoint
+	if remote.IP = ipOf(remoteIP); remote.IP != "" {
+		remote.Port = remotePort
+	}
+	if local.IP = ipOf(localIP); local.IP != "" {
+		local.Port = localPort
+	}
 	if remote.IP == "" && local.IP == "" {
 		return ocsf.Evidence{}, false
 	}
@@ -180,6 +188,14 @@ func connection(direction, protocol, remoteIP, localIP string, remotePort, local
 	}
 	e.ConnectionInfo.ProtocolNum = protocolNums[strings.ToUpper(protocol)]
 	return e, true
+}
+
+// sides returns the remote and local endpoints of a connection evidence.
+func sides(e *ocsf.Evidence, direction string) (remote, local *ocsf.NetworkEndpoint) {
+	if d := strings.ToUpper(direction); d == "OUTBOUND" || d == "OUT" {
+		return &e.DstEndpoint, &e.SrcEndpoint
+	}
+	return &e.SrcEndpoint, &e.DstEndpoint
 }
 
 // gdConnection maps GuardDuty's networkConnectionAction ProductFields.
@@ -200,10 +216,19 @@ func (t *tree) gdConnection(pf map[string]string) (ocsf.Evidence, bool) {
 	e, ok := connection(pf[gdService+a+"connectionDirection"], pf[gdService+a+"protocol"], remote, local,
 		port(pf[gdService+a+"remotePortDetails/port"]), port(pf[gdService+a+"localPortDetails/port"]))
 	if ok {
-		use("remoteIpDetails/ipAddressV4", "remoteIpDetails/ipAddressV6", "localIpDetails/ipAddressV4",
-			"localIpDetails/ipAddressV6", "connectionDirection", "protocol")
-		if e.SrcEndpoint.Port != nil || e.DstEndpoint.Port != nil {
-			use("remotePortDetails/port", "localPortDetails/port")
+		use("connectionDirection", "protocol")
+		r, l := sides(&e, pf[gdService+a+"connectionDirection"])
+		if r.IP != "" {
+			use("remoteIpDetails/ipAddressV4", "remoteIpDetails/ipAddressV6")
+			if r.Port != nil {
+				use("remotePortDetails/port")
+			}
+		}
+		if l.IP != "" {
+			use("localIpDetails/ipAddressV4", "localIpDetails/ipAddressV6")
+			if l.Port != nil {
+				use("localPortDetails/port")
+			}
 		}
 	}
 	return e, ok
@@ -237,8 +262,17 @@ func (t *tree) gdPortProbes(pf map[string]string) []ocsf.Evidence {
 		if !ok {
 			continue
 		}
-		for _, k := range []string{"remoteIpDetails/ipAddressV4", "remoteIpDetails/ipAddressV6",
-			"localIpDetails/ipAddressV4", "localIpDetails/ipAddressV6", "localPortDetails/port"} {
+		keys := []string{}
+		if e.SrcEndpoint.IP != "" {
+			keys = append(keys, "remoteIpDetails/ipAddressV4", "remoteIpDetails/ipAddressV6")
+		}
+		if e.DstEndpoint.IP != "" {
+			keys = append(keys, "localIpDetails/ipAddressV4", "localIpDetails/ipAddressV6")
+			if e.DstEndpoint.Port != nil {
+				keys = append(keys, "localPortDetails/port")
+			}
+		}
+		for _, k := range keys {
 			if _, ok := pf[p+k]; ok {
 				t.use("ProductFields." + p + k)
 			}
@@ -272,8 +306,21 @@ func (t *tree) actionEvidences(m map[string]any) []ocsf.Evidence {
 			or(str(nc, "LocalIpDetails", "IpAddressV4"), str(nc, "LocalIpDetails", "IpAddressV6")),
 			portNum(lookup(nc, "RemotePortDetails", "Port")), portNum(lookup(nc, "LocalPortDetails", "Port")))
 		if ok {
-			for _, k := range []string{"ConnectionDirection", "Protocol", "RemoteIpDetails.IpAddressV4", "RemoteIpDetails.IpAddressV6",
-				"LocalIpDetails.IpAddressV4", "LocalIpDetails.IpAddressV6", "RemotePortDetails.Port", "LocalPortDetails.Port"} {
+			keys := []string{"ConnectionDirection", "Protocol"}
+			r, l := sides(&e, str(nc, "ConnectionDirection"))
+			if r.IP != "" {
+				keys = append(keys, "RemoteIpDetails.IpAddressV4", "RemoteIpDetails.IpAddressV6")
+				if r.Port != nil {
+					keys = append(keys, "RemotePortDetails.Port")
+				}
+			}
+			if l.IP != "" {
+				keys = append(keys, "LocalIpDetails.IpAddressV4", "LocalIpDetails.IpAddressV6")
+				if l.Port != nil {
+					keys = append(keys, "LocalPortDetails.Port")
+				}
+			}
+			for _, k := range keys {
 				if lookup(nc, strings.Split(k, ".")...) != nil {
 					t.use(p + k)
 				}
@@ -295,7 +342,8 @@ func (t *tree) actionEvidences(m map[string]any) []ocsf.Evidence {
 		}
 	}
 	if dns := object(act, "DnsRequestAction"); dns != nil {
-		if d := t.str(dns, "Action.DnsRequestAction.", "Domain"); d != "" {
+		if d := str(dns, "Domain"); validHostname(d) {
+			t.use("Action.DnsRequestAction.Domain")
 			var e ocsf.Evidence
 			e.Query.Hostname = d
 			out = append(out, e)
@@ -308,9 +356,15 @@ func (t *tree) actionEvidences(m map[string]any) []ocsf.Evidence {
 				nil, portNum(lookup(d, "LocalPortDetails", "Port")))
 			if ok {
 				out = append(out, e)
-				t.use(p + "RemoteIpDetails.IpAddressV4")
-				t.use(p + "LocalIpDetails.IpAddressV4")
-				t.use(p + "LocalPortDetails.Port")
+				if e.SrcEndpoint.IP != "" {
+					t.use(p + "RemoteIpDetails.IpAddressV4")
+				}
+				if e.DstEndpoint.IP != "" {
+					t.use(p + "LocalIpDetails.IpAddressV4")
+					if e.DstEndpoint.Port != nil {
+						t.use(p + "LocalPortDetails.Port")
+					}
+				}
 			}
 		}
 	}
@@ -324,11 +378,18 @@ func (t *tree) networkEvidence(m map[string]any) (ocsf.Evidence, bool) {
 		return ocsf.Evidence{}, false
 	}
 	var e ocsf.Evidence
-	e.SrcEndpoint = ocsf.NetworkEndpoint{IP: ipOf(or(str(n, "SourceIpV4"), str(n, "SourceIpV6"))),
-		Port: portNum(n["SourcePort"]), Domain: str(n, "SourceDomain")}
-	e.DstEndpoint = ocsf.NetworkEndpoint{IP: ipOf(or(str(n, "DestinationIpV4"), str(n, "DestinationIpV6"))),
-		Port: portNum(n["DestinationPort"]), Domain: str(n, "DestinationDomain")}
-	if e.SrcEndpoint.IP == "" && e.DstEndpoint.IP == "" && e.SrcEndpoint.Domain == "" && e.DstEndpoint.Domain == "" {
+	endpoint := func(prefix string) ocsf.NetworkEndpoint {
+		ep := ocsf.NetworkEndpoint{IP: ipOf(or(str(n, prefix+"IpV4"), str(n, prefix+"IpV6")))}
+		if d := str(n, prefix+"Domain"); validHostname(d) {
+			ep.Hostname, ep.Domain = d, d
+		}
+		if ep.IP != "" || ep.Hostname != "" {
+			ep.Port = portNum(n[prefix+"Port"])
+		}
+		return ep
+	}
+	e.SrcEndpoint, e.DstEndpoint = endpoint("Source"), endpoint("Destination")
+	if e.SrcEndpoint.IP == "" && e.DstEndpoint.IP == "" && e.SrcEndpoint.Hostname == "" && e.DstEndpoint.Hostname == "" {
 		return ocsf.Evidence{}, false
 	}
 	switch strings.ToUpper(str(n, "Direction")) {
@@ -338,8 +399,19 @@ func (t *tree) networkEvidence(m map[string]any) (ocsf.Evidence, bool) {
 		e.ConnectionInfo.Direction, e.ConnectionInfo.DirectionID = "Outbound", 2
 	}
 	e.ConnectionInfo.ProtocolNum = protocolNums[strings.ToUpper(str(n, "Protocol"))]
-	for _, k := range []string{"SourceIpV4", "SourceIpV6", "SourcePort", "SourceDomain", "DestinationIpV4",
-		"DestinationIpV6", "DestinationPort", "DestinationDomain", "Direction", "Protocol"} {
+	keys := []string{"Direction", "Protocol"}
+	for prefix, ep := range map[string]*ocsf.NetworkEndpoint{"Source": &e.SrcEndpoint, "Destination": &e.DstEndpoint} {
+		if ep.IP != "" {
+			keys = append(keys, prefix+"IpV4", prefix+"IpV6")
+		}
+		if ep.Hostname != "" {
+			keys = append(keys, prefix+"Domain")
+		}
+		if ep.Port != nil {
+			keys = append(keys, prefix+"Port")
+		}
+	}
+	for _, k := range keys {
 		if n[k] != nil {
 			t.use("Network." + k)
 		}
@@ -407,8 +479,8 @@ func Observables(ev *ocsf.ImportedFinding) []ocsf.Observable {
 	for _, e := range ev.Evidences {
 		add("evidences[].src_endpoint.ip", ocsf.ObservableIP, e.SrcEndpoint.IP)
 		add("evidences[].dst_endpoint.ip", ocsf.ObservableIP, e.DstEndpoint.IP)
-		add("evidences[].src_endpoint.domain", ocsf.ObservableHostname, e.SrcEndpoint.Domain)
-		add("evidences[].dst_endpoint.domain", ocsf.ObservableHostname, e.DstEndpoint.Domain)
+		add("evidences[].src_endpoint.hostname", ocsf.ObservableHostname, e.SrcEndpoint.Hostname)
+		add("evidences[].dst_endpoint.hostname", ocsf.ObservableHostname, e.DstEndpoint.Hostname)
 		add("evidences[].query.hostname", ocsf.ObservableHostname, e.Query.Hostname)
 		add("evidences[].actor.process.name", ocsf.ObservableProcessName, e.Actor.Process.Name)
 		add("evidences[].actor.process.user.name", ocsf.ObservableUserName, e.Actor.Process.User.Name)

@@ -2,6 +2,7 @@ package securityhub
 
 import (
 	"bytes"
+	"net/url"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -97,6 +98,7 @@ func (n Normalizer) normalize(m map[string]any, details []json.RawMessage, ev *o
 	*ev = ocsf.ImportedFinding{}
 	t := newTree(m)
 	t.details = details
+	t.extra = map[string]string{}
 	pf := t.productFields()
 	usePF := func(k string) string {
 		v, ok := pf[k]
@@ -127,6 +129,9 @@ func (n Normalizer) normalize(m map[string]any, details []json.RawMessage, ev *o
 	}
 
 	productArn := t.str(m, "", "ProductArn")
+	if productArn == "" {
+		return fmt.Errorf("finding %s has no ProductArn", id)
+	}
 	class := classOf(productArn, m)
 	activity := int32(2) // Update
 	if createdOK && created.Equal(updated) {
@@ -178,7 +183,9 @@ func (n Normalizer) normalize(m map[string]any, details []json.RawMessage, ev *o
 	fi.UID = id
 	fi.Title = title
 	fi.Desc = t.str(m, "", "Description")
-	fi.SrcURL = t.str(m, "", "SourceUrl")
+	if u, _ := m["SourceUrl"].(string); validURL(u) {
+		fi.SrcURL = t.str(m, "", "SourceUrl")
+	}
 	fi.Types = t.strs(m, "", "Types")
 	if createdOK {
 		fi.CreatedTime, fi.CreatedTimeDT = ms(created)
@@ -203,7 +210,7 @@ func (n Normalizer) normalize(m map[string]any, details []json.RawMessage, ev *o
 	}
 
 	resources := t.resources(m, usePF)
-	extra := map[string]string{}
+	extra := t.extra
 	switch class {
 	case ocsf.ClassDetectionFinding:
 		ev.Resources = resources
@@ -221,6 +228,9 @@ func (n Normalizer) normalize(m map[string]any, details []json.RawMessage, ev *o
 			ev.Remediation = remediation
 		}
 		ev.Compliance = t.compliance(m, pf)
+		if len(ev.Compliance.Standards) == 0 {
+			return fmt.Errorf("compliance finding %s names no standard (Compliance.AssociatedStandards, ProductFields StandardsArn or GeneratorId)", id)
+		}
 	case ocsf.ClassVulnerabilityFinding:
 		if len(resources) > 0 {
 			ev.Resource = resources[0]
@@ -395,6 +405,14 @@ func (t *tree) resources(m map[string]any, usePF func(string) string) []ocsf.Res
 	owner := usePF("ResourceOwnerAccount")
 	out := make([]ocsf.ResourceDetails, 0, len(objs))
 	for i, r := range objs {
+		if id, _ := r["Id"].(string); id == "" {
+			// A resource without its (required) Id has nothing to name it by in OCSF: it stays
+			// in unmapped as it is.
+			if b, err := marshalJSON(r); err == nil {
+				t.extra[fmt.Sprintf("Resources[%d]", i)] = string(b)
+			}
+			continue
+		}
 		rd := ocsf.ResourceDetails{
 			Type:           t.str(r, p, "Type"),
 			UID:            t.str(r, p, "Id"),
@@ -565,4 +583,32 @@ func marshalJSON(v any) ([]byte, error) {
 		return nil, err
 	}
 	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
+}
+
+// validURL reports whether s is a URL OCSF's url_t accepts (a URL that parses).
+func validURL(s string) bool {
+	_, err := url.Parse(s)
+	return s != "" && err == nil
+}
+
+// validHostname reports whether s is a DNS name OCSF's hostname_t accepts: labels of
+// letters, digits, "-" and "_", 1 to 63 characters, not starting or ending with "-", at most
+// 253 characters, with an optional trailing dot.
+func validHostname(s string) bool {
+	name := strings.TrimSuffix(s, ".")
+	if name == "" || len(name) > 253 {
+		return false
+	}
+	for _, label := range strings.Split(name, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for i := 0; i < len(label); i++ {
+			c := label[i]
+			if !(c == '-' || c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+				return false
+			}
+		}
+	}
+	return true
 }

@@ -20,6 +20,8 @@ type tree struct {
 	used map[string]bool
 	// details holds the JSON of each Resources[i].Details as written, when known.
 	details []json.RawMessage
+	// extra are unmapped entries the mapping adds itself (whole objects it cannot map).
+	extra map[string]string
 }
 
 func newTree(root map[string]any) *tree { return &tree{root: root, used: map[string]bool{}} }
