@@ -2,11 +2,11 @@ package securityhub
 
 import (
 	"bytes"
-	"net/url"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
+	"net/url"
 	"sort"
 	"strconv"
 	"strings"
