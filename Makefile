@@ -10,6 +10,7 @@ all: build
 
 build:
 	$(GO) build -o bin/mcpwatch ./cmd/mcpwatch
+	$(GO) build -o bin/asl-mcp-server ./cmd/asl-mcp-server
 
 ## test: formatting, vet, unit and integration tests (fuzz seed corpora included), race detector
 ## on the concurrent packages, and the end-to-end demo test.
@@ -25,7 +26,7 @@ unit:
 	$(GO) test -count=1 $(PKGS)
 
 race:
-	$(GO) test -count=1 -race ./internal/ingest/... ./internal/lake/... ./internal/detect/... ./internal/progress/...
+	$(GO) test -count=1 -race ./internal/ingest/... ./internal/lake/... ./internal/detect/... ./internal/progress/... ./internal/scan/...
 
 ## fuzz-smoke: run every fuzz target briefly (not part of `make test`; seeds already run there).
 fuzz-smoke:

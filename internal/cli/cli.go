@@ -139,6 +139,8 @@ detects unauthorized MCP use, and answers questions about the lake with SQL.`,
 		newFindingsCmd(e),
 		newQueryCmd(e),
 		newValidateCmd(e),
+		newScanCmd(e),
+		newMCPCmd(e),
 		newVersionCmd(e),
 	)
 	return root

@@ -18,12 +18,13 @@ import (
 	"github.com/mcpwatch/mcpwatch/internal/output"
 	"github.com/mcpwatch/mcpwatch/internal/progress"
 	"github.com/mcpwatch/mcpwatch/internal/source"
+	"github.com/mcpwatch/mcpwatch/internal/source/mcpinventory"
 	"github.com/mcpwatch/mcpwatch/internal/source/vpcflow"
 )
 
 // formats are the input formats mcpwatch reads.
 func formats() *source.Registry {
-	return source.NewRegistry(vpcflow.Format{})
+	return source.NewRegistry(vpcflow.Format{}, mcpinventory.Format{})
 }
 
 func newIngestCmd(e *env) *cobra.Command {
@@ -104,7 +105,7 @@ The exit status is non-zero only when nothing could be read.`,
 	}
 	df.register(cmd)
 	f := cmd.Flags()
-	f.StringVar(&srcName, "source", "auto", "input format: auto (detect by content) or vpcflow")
+	f.StringVar(&srcName, "source", "auto", "input format: auto (detect by content), or one of "+strings.Join(formats().Names(), ", "))
 	f.StringVar(&region, "records-region", "", "AWS region of records that carry none (default: from the AWSLogs/ path)")
 	f.StringVar(&account, "records-account", "", "AWS account of records that carry none (default: from the AWSLogs/ path)")
 	f.BoolVar(&noDetect, "no-detect", false, "store only; run no detection")

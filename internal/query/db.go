@@ -51,6 +51,7 @@ var knownTables = []tableSource{
 	{"route53", "ROUTE53"},
 	{"sh_findings", "SH_FINDINGS"},
 	{"findings_history", "FINDINGS"},
+	{"mcp_inventory", "MCP_INVENTORY"},
 }
 
 // tableSource is a view and the lake directory it reads.
