@@ -132,6 +132,7 @@ func TestDB(t *testing.T) {
 			{Name: "sh_findings", Source: "SH_FINDINGS"},
 			{Name: "findings_history", Source: "FINDINGS", Files: 2},
 			{Name: "findings", Source: "FINDINGS", Files: 2},
+			{Name: "mcp_inventory", Source: "MCP_INVENTORY"},
 			{Name: "eks_audit", Source: "EKS_AUDIT", Files: 1},
 		}
 		for i := range want {
@@ -145,7 +146,7 @@ func TestDB(t *testing.T) {
 		for _, r := range res.Rows {
 			names = append(names, r[0].(string))
 		}
-		if want := "cloud_trail_mgmt eks_audit findings findings_history route53 sh_findings vpc_flow"; strings.Join(names, " ") != want {
+		if want := "cloud_trail_mgmt eks_audit findings findings_history mcp_inventory route53 sh_findings vpc_flow"; strings.Join(names, " ") != want {
 			t.Errorf("SHOW TABLES = %v, want %s", names, want)
 		}
 	})
