@@ -64,7 +64,7 @@ func (t *tree) evidences(m map[string]any, pf map[string]string) []ocsf.Evidence
 		t.use("ProductFields." + gdService + "additionalInfo/value")
 		e.Data = v
 	}
-	if !reflect.ValueOf(e).IsZero() || hasKey(pf, gdService+"additionalInfo/value") {
+	if !reflect.ValueOf(e).IsZero() {
 		out = append(out, e)
 	}
 	// The full domain queried, when Security Lake's evidence has only its registrable part.
@@ -130,7 +130,6 @@ func dedupe(in []ocsf.Evidence) []ocsf.Evidence {
 	return out
 }
 
-func hasKey(m map[string]string, k string) bool { _, ok := m[k]; return ok }
 
 // gdProcess maps a GuardDuty runtime process (ProductFields under prefix) to a process.
 func (t *tree) gdProcess(pf map[string]string, prefix string) ocsf.Process {
