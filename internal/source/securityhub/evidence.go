@@ -130,7 +130,6 @@ func dedupe(in []ocsf.Evidence) []ocsf.Evidence {
 	return out
 }
 
-
 // gdProcess maps a GuardDuty runtime process (ProductFields under prefix) to a process.
 func (t *tree) gdProcess(pf map[string]string, prefix string) ocsf.Process {
 	get := func(k string) string {
