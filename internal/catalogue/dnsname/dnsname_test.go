@@ -208,7 +208,7 @@ func FuzzTable(f *testing.F) {
 			t.Fatalf("value %d", v)
 		}
 		// Case and a trailing dot never change the answer.
-		if _, ok2 := tab.Lookup(asciiUpper(name) + "."); ok2 != ok && !strings.HasSuffix(name, "."){
+		if _, ok2 := tab.Lookup(asciiUpper(name) + "."); ok2 != ok && !strings.HasSuffix(name, ".") {
 			t.Fatalf("Lookup(%q) = %v but upper-cased with dot = %v", name, ok, ok2)
 		}
 		if got := tab.AppendMatches(nil, name); (len(got) == 1) != ok {
