@@ -250,16 +250,19 @@ func (rs *reader) nested(outer, inner string, h hints, nesting int) error {
 	return rs.record(inner, "", h, nesting+1)
 }
 
-// elements handles the elements of the JSON array text, each a record.
+// elements handles the elements of the JSON array text, each a record. What follows an element
+// that breaks the array is one dead letter.
 func (rs *reader) elements(text string, h hints, nesting int) error {
 	var d jsonscan.Decoder
 	d.Reset(text)
 	d.Array()
+	end := 1 // where the last element read ends
 	for d.Elem() {
-		sp, _ := d.RawSpan()
+		sp := d.Frame()
 		if d.Err() != nil {
 			break
 		}
+		end = sp.End
 		elem := text[sp.Start:sp.End]
 		if _, err := rs.p.parse(elem); err != nil {
 			if err := rs.dead([]byte(elem), err.Error()); err != nil {
@@ -270,6 +273,9 @@ func (rs *reader) elements(text string, h hints, nesting int) error {
 		if err := rs.record(elem, "Records", h, nesting+1); err != nil {
 			return err
 		}
+	}
+	if err := d.End(); err != nil {
+		return rs.dead([]byte(strings.TrimLeft(text[end:], ", \t\r\n")), "Records: "+err.Error())
 	}
 	return nil
 }

@@ -76,6 +76,7 @@ type identity struct {
 // event it returns is valid until the next call.
 type normalizer struct {
 	d     jsonscan.Decoder
+	names names
 	api   ocsf.APIActivity
 	auth  ocsf.Authentication
 	acct  ocsf.AccountChange
@@ -246,7 +247,9 @@ func (n *normalizer) normalize(text string, f *fields, h hints) (ocsf.Event, err
 			a.Service.Name = source
 		}
 		user = &a.User
-		n.flattenMember(text, "resources", f.resources, um)
+		if err := n.flattenMember(text, "resources", f.resources, um); err != nil {
+			return nil, err
+		}
 		ev = a
 	case ocsf.ClassAccountChange:
 		a := &n.acct
@@ -270,7 +273,9 @@ func (n *normalizer) normalize(text string, f *fields, h hints) (ocsf.Event, err
 		}
 		a.StatusID, a.Status = status, statusNames[status]
 		user = &a.User
-		n.flattenMember(text, "resources", f.resources, um)
+		if err := n.flattenMember(text, "resources", f.resources, um); err != nil {
+			return nil, err
+		}
 		ev = a
 	default:
 		a := &n.api
@@ -288,7 +293,9 @@ func (n *normalizer) normalize(text string, f *fields, h hints) (ocsf.Event, err
 	}
 
 	for _, m := range f.other {
-		n.flattenMember(text, m.key.In(text), m.val, um)
+		if err := n.flattenMember(text, m.key.In(text), m.val, um); err != nil {
+			return nil, err
+		}
 	}
 	if len(um) > 0 {
 		base.Unmapped = um
@@ -302,6 +309,40 @@ func resourcesOf(ev ocsf.Event) []ocsf.ResourceDetails {
 		return a.Resources
 	}
 	return nil
+}
+
+// names interns the names of unmapped attributes ("tlsDetails.cipherSuite"), so that the names
+// records share cost no allocation. It holds at most maxNames names.
+type names struct {
+	m map[[3]string]string
+}
+
+const maxNames = 4096
+
+// join returns a+sep+b, interned.
+func (ns *names) join(a, sep, b string) string {
+	k := [3]string{a, sep, b}
+	if s, ok := ns.m[k]; ok {
+		return s
+	}
+	s := a + sep + b
+	if ns.m == nil {
+		ns.m = map[[3]string]string{}
+	}
+	if len(ns.m) < maxNames {
+		ns.m[k] = s
+	}
+	return s
+}
+
+// memberErr is the error of a member, at sp in its record, whose value err rejects: a syntax
+// error's offset is made the record's.
+func memberErr(name string, sp jsonscan.Span, err error) error {
+	var se *jsonscan.SyntaxError
+	if errors.As(err, &se) {
+		err = &jsonscan.SyntaxError{Offset: sp.Start + se.Offset, Msg: se.Msg}
+	}
+	return errors.New(name + ": " + err.Error())
 }
 
 // data returns the JSON text of a member for api.request.data or api.response.data, without
@@ -404,11 +445,11 @@ func (n *normalizer) identity(text string, sp jsonscan.Span, id *identity, um ma
 				return true
 			})
 		default:
-			n.flatten("userIdentity."+key, um)
+			n.flatten(n.names.join("userIdentity", ".", key), um)
 		}
 	}
-	if err := d.Err(); err != nil {
-		return errors.New("userIdentity: " + err.Error())
+	if err := d.End(); err != nil {
+		return memberErr("userIdentity", sp, err)
 	}
 	return nil
 }
@@ -429,7 +470,7 @@ func (n *normalizer) objectMembers(prefix string, um map[string]string, take fun
 			return
 		}
 		if !take(key) {
-			n.flatten(prefix+"."+key, um)
+			n.flatten(n.names.join(prefix, ".", key), um)
 		}
 	}
 }
@@ -457,11 +498,11 @@ func (n *normalizer) flatten(name string, um map[string]string) {
 			if !ok {
 				return
 			}
-			n.flatten(name+"."+key, um)
+			n.flatten(n.names.join(name, ".", key), um)
 		}
 	case jsonscan.Array:
 		d.Array()
-		elem := name + "[]"
+		elem := n.names.join(name, "[]", "")
 		for d.Elem() {
 			n.flatten(elem, um)
 		}
@@ -478,13 +519,18 @@ func (n *normalizer) flatten(name string, um map[string]string) {
 	}
 }
 
-// flattenMember flattens the value of a top-level member, at sp in text, into um.
-func (n *normalizer) flattenMember(text, name string, sp jsonscan.Span, um map[string]string) {
+// flattenMember flattens the value of a top-level member, at sp in text, into um, validating
+// it.
+func (n *normalizer) flattenMember(text, name string, sp jsonscan.Span, um map[string]string) error {
 	if sp.IsZero() {
-		return
+		return nil
 	}
 	n.d.Reset(text[sp.Start:sp.End])
 	n.flatten(name, um)
+	if err := n.d.End(); err != nil {
+		return memberErr(name, sp, err)
+	}
+	return nil
 }
 
 // members returns the text of the scalar members named keys (at most two) of the object at sp
@@ -554,8 +600,8 @@ func (n *normalizer) additional(text string, sp jsonscan.Span, class int32, um m
 		}
 		return true
 	})
-	if err := d.Err(); err != nil {
-		return a, errors.New("additionalEventData: " + err.Error())
+	if err := d.End(); err != nil {
+		return a, memberErr("additionalEventData", sp, err)
 	}
 	return a, nil
 }
@@ -627,7 +673,7 @@ func (n *normalizer) actor(a *ocsf.Actor, id *identity, extraUserName string, um
 func (n *normalizer) changedUser(text string, f *fields, u *ocsf.User) error {
 	req, err := n.members(text, f.requestParameters, "userName", "roleName")
 	if err != nil {
-		return errors.New("requestParameters: " + err.Error())
+		return memberErr("requestParameters", f.requestParameters, err)
 	}
 	u.Name = req[0]
 	if u.Name == "" {
@@ -673,7 +719,7 @@ func (n *normalizer) changedUser(text string, f *fields, u *ocsf.User) error {
 		}
 	}
 	if err := d.Err(); err != nil {
-		return errors.New("responseElements: " + err.Error())
+		return memberErr("responseElements", sp, err)
 	}
 	return nil
 }
@@ -717,8 +763,8 @@ func (n *normalizer) resources(text string, sp jsonscan.Span, a *ocsf.APIActivit
 			out = append(out, r)
 		}
 	}
-	if err := d.Err(); err != nil {
-		return errors.New("resources: " + err.Error())
+	if err := d.End(); err != nil {
+		return memberErr("resources", sp, err)
 	}
 	a.Resources = out
 	return nil

@@ -99,6 +99,14 @@ func TestReadShapes(t *testing.T) {
 			reasons: []string{"", jsonscan.ErrTruncated.Error()}, err: `input ends inside its "Records" array`},
 		{name: "element not an object", in: `{"Records":[` + evDescribe + `,42,"x",` + evCreate + `]}`, want: "E6003 D D E3001",
 			reasons: []string{"", "invalid JSON at byte 1: expected an object, found number", "invalid JSON at byte 1: expected an object, found string", ""}},
+		{name: "invalid members found late", in: strings.Replace(evDescribe, `"type":"IAMUser"`, `"type":tru`, 1) + "\n" +
+			strings.Replace(evDescribe, `"eventCategory":"Management"`, `"tlsDetails":{"tlsVersion":"TLSv1.2","x":[1,]},"eventCategory":"Management"`, 1) + "\n" +
+			strings.Replace(evLogin, `"MobileVersion":"No"`, `"MobileVersion":"\u00"`, 1) + "\n" +
+			`{"a":1,"Records":[` + evDescribe + `,` + evCreate + ` ` + evLogin + `]}` + "\n",
+			want: "D D D E6003 E3001 D", reasons: []string{"userIdentity: invalid JSON at byte 47: invalid literal (want true)",
+				"tlsDetails: invalid JSON at byte 571: unexpected ']'",
+				`additionalEventData: invalid JSON at byte 501: invalid \u escape`, "", "",
+				"Records: invalid JSON at byte 1259: expected ',' or ']' after an array element, found '{'"}},
 		{name: "no actor", in: strings.Replace(evDescribe, `"userIdentity":{"type":"IAMUser","principalId":"AIDAX","arn":"arn:aws:iam::111111111111:user/bob","accountId":"111111111111","userName":"bob"},`, "", 1),
 			want: "D", reasons: []string{"no userIdentity: an event needs its actor"}},
 		{name: "no source", in: strings.Replace(evDescribe, `"sourceIPAddress":"192.0.2.1",`, "", 1),

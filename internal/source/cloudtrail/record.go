@@ -10,8 +10,10 @@ type member struct {
 	key, val jsonscan.Span
 }
 
-// fields is where the members of a record are, found by one validating pass over it (parse).
-// String members are spans of their content; object and array members spans of their text.
+// fields is where the members of a record are, found by one pass over it (parse). String
+// members are spans of their content, validated; object and array members are spans of their
+// text, validated for requestParameters and responseElements, which nothing reads again, and
+// only framed for the others, which normalize decodes, validating them.
 type fields struct {
 	eventVersion, eventTime, eventSource, eventName, awsRegion, sourceIPAddress, userAgent,
 	requestID, eventID, eventType, apiVersion, recipientAccountID, errorCode, errorMessage,
@@ -98,9 +100,9 @@ func (p *parser) parse(text string) (int, error) {
 		case "resources":
 			f.resources = p.array(key)
 		case "requestParameters":
-			f.requestParameters, f.requestCompact = p.raw()
+			f.requestParameters, f.requestCompact = p.validated()
 		case "responseElements":
-			f.responseElements, f.responseCompact = p.raw()
+			f.responseElements, f.responseCompact = p.validated()
 		case "Records":
 			f.records = p.array(key)
 		case "detail-type":
@@ -110,8 +112,7 @@ func (p *parser) parse(text string) (int, error) {
 		case "account", "region":
 			// EventBridge's: strings. Anything else is no EventBridge member.
 			if p.d.Peek() != jsonscan.String {
-				v, _ := p.raw()
-				if !v.IsZero() {
+				if v := p.raw(); !v.IsZero() {
 					f.other = append(f.other, member{ks, v})
 				}
 			} else if key == "account" {
@@ -125,8 +126,7 @@ func (p *parser) parse(text string) (int, error) {
 			f.digest = true
 			d.Skip()
 		default:
-			v, _ := p.raw()
-			if !v.IsZero() {
+			if v := p.raw(); !v.IsZero() {
 				f.other = append(f.other, member{ks, v})
 			}
 		}
@@ -139,9 +139,10 @@ func (p *parser) parse(text string) (int, error) {
 
 // str reads a member that must be a string or null (absent).
 func (p *parser) str(key string) jsonscan.Span {
-	switch k := p.d.Peek(); k {
+	sp, k := p.d.NextString()
+	switch k {
 	case jsonscan.String:
-		return p.d.StrSpan()
+		return sp
 	case jsonscan.Null:
 		p.d.Null()
 	case jsonscan.Invalid:
@@ -174,8 +175,7 @@ func (p *parser) array(key string) jsonscan.Span {
 func (p *parser) container(key string, want jsonscan.Kind) jsonscan.Span {
 	switch k := p.d.Peek(); k {
 	case want:
-		sp, _ := p.d.RawSpan()
-		return sp
+		return p.d.Frame()
 	case jsonscan.Null:
 		p.d.Null()
 	case jsonscan.Invalid:
@@ -185,10 +185,20 @@ func (p *parser) container(key string, want jsonscan.Kind) jsonscan.Span {
 	return jsonscan.Span{}
 }
 
-// raw reads any member, null as absent.
-func (p *parser) raw() (jsonscan.Span, bool) {
+// validated reads any member, validating it, null as absent; it reports whether the member is
+// compact (has no whitespace between its tokens).
+func (p *parser) validated() (jsonscan.Span, bool) {
 	if p.d.Null() {
 		return jsonscan.Span{}, true
 	}
 	return p.d.RawSpan()
+}
+
+// raw reads any member, null as absent. An object or array is only framed: whatever reads it
+// later validates it.
+func (p *parser) raw() jsonscan.Span {
+	if p.d.Null() {
+		return jsonscan.Span{}
+	}
+	return p.d.Frame()
 }

@@ -13,6 +13,7 @@
 package jsonscan
 
 import (
+	"math/bits"
 	"strconv"
 	"strings"
 	"time"
@@ -113,14 +114,11 @@ func (d *Decoder) fail(off int, msg string) {
 
 // ws skips whitespace.
 func (d *Decoder) ws() {
-	for d.i < len(d.s) {
-		switch d.s[d.i] {
-		case ' ', '\t', '\n', '\r':
-			d.i++
-		default:
-			return
-		}
+	i, s := d.i, d.s
+	for i < len(s) && s[i] <= ' ' && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r') {
+		i++
 	}
+	d.i = i
 }
 
 // wsIn skips whitespace between tokens and notes whether there was any.
@@ -293,6 +291,22 @@ func (d *Decoder) StrSpan() Span {
 	return d.strSpan()
 }
 
+// NextString reads the next value if it is a string, returning where its content is and
+// String; else it reads nothing and returns the value's kind (Invalid at an error).
+func (d *Decoder) NextString() (Span, Kind) {
+	if d.err == nil {
+		d.ws()
+		if d.i < len(d.s) && d.s[d.i] == '"' {
+			sp := d.strSpan()
+			if d.err != nil {
+				return sp, Invalid
+			}
+			return sp, String
+		}
+	}
+	return Span{}, d.Peek()
+}
+
 // Num reads a number and returns its text.
 func (d *Decoder) Num() string {
 	if k := d.Peek(); k != Number {
@@ -369,6 +383,101 @@ func (d *Decoder) RawSpan() (sp Span, compact bool) {
 	}
 	return Span{Start: start, End: d.i}, !d.space
 }
+
+// Frame reads the next value without validating what an object or array holds beyond its
+// strings and brackets, and returns where it is: a quick way to find a container that is
+// decoded (and so validated) later. Scalars are validated.
+func (d *Decoder) Frame() Span {
+	k := d.Peek()
+	if k != Object && k != Array {
+		sp, _ := d.RawSpan()
+		return sp
+	}
+	s, start := d.s, d.i
+	depth := len(d.more)
+	var kinds uint64 // the kinds of the innermost 64 open containers, innermost lowest
+	for i := start; i < len(s); {
+		// Find the next '"', '{', '}', '[' or ']'.
+		for i+8 <= len(s) {
+			x := load64(s, i)
+			y := x | lower
+			q, o, c := x^quotes, y^opens, y^closes
+			if m := ((q-ones)&^q | (o-ones)&^o | (c-ones)&^c) & highs; m != 0 {
+				i += bits.TrailingZeros64(m) >> 3
+				break
+			}
+			i += 8
+		}
+		for i < len(s) && !structural[s[i]] {
+			i++
+		}
+		if i >= len(s) {
+			break
+		}
+		switch s[i] {
+		case '"':
+			// Skip the string to its closing quote.
+			for i++; ; {
+				for i+8 <= len(s) {
+					x := load64(s, i)
+					q, b := x^quotes, x^slashs
+					if m := ((q-ones)&^q | (b-ones)&^b) & highs; m != 0 {
+						i += bits.TrailingZeros64(m) >> 3
+						break
+					}
+					i += 8
+				}
+				for i < len(s) && s[i] != '"' && s[i] != '\\' {
+					i++
+				}
+				if i >= len(s) {
+					break
+				}
+				if s[i] == '"' {
+					i++
+					break
+				}
+				i += 2 // an escape
+			}
+		case '{', '[':
+			if depth++; depth > MaxDepth {
+				d.fail(i, "nesting deeper than "+strconv.Itoa(MaxDepth))
+				return Span{}
+			}
+			kinds = kinds<<1 | uint64(s[i]>>5&1) // 1 for '{' (0x7b), 0 for '[' (0x5b)
+			i++
+		default: // '}', ']'
+			if depth-len(d.more) <= 64 && kinds&1 != uint64(s[i]>>5&1) {
+				d.fail(i, "unexpected "+quoteByte(s[i]))
+				return Span{}
+			}
+			kinds >>= 1
+			i++
+			if depth--; depth == len(d.more) {
+				d.i = i
+				return Span{Start: start, End: i}
+			}
+		}
+	}
+	d.fail(len(s), "unexpected end of input")
+	return Span{}
+}
+
+// SWAR constants of the brackets Frame looks for: '{' and '[' | 0x20 are '{', '}' and ']' |
+// 0x20 are '}'.
+const (
+	opens  = 0x7b7b7b7b7b7b7b7b
+	closes = 0x7d7d7d7d7d7d7d7d
+	lower  = 0x2020202020202020
+)
+
+// structural reports whether Frame must look at byte c.
+var structural = func() (t [256]bool) {
+	for _, c := range `"{}[]` {
+		t[c] = true
+	}
+	return t
+}()
 
 // Skip reads the next value, validating it.
 func (d *Decoder) Skip() {
@@ -568,12 +677,14 @@ const (
 	slashs = 0x5c5c5c5c5c5c5c5c
 )
 
-// plainWord reports whether none of the eight bytes of x is a quote, a backslash, a control
-// character or a non-ASCII byte: the bytes a string scan must look at. Each term is the
-// classic "has a byte below n" / "has a zero byte" test, exact as to whether one exists.
-func plainWord(x uint64) bool {
+// specialBytes has the high bit set of the first byte of x (in memory order) that is a quote, a
+// backslash, a control character or a non-ASCII byte — the bytes a string scan must look at —
+// and maybe of bytes after it; it is 0 when there is none. Each term is the classic "has a
+// byte below n" or "has a zero byte" test, whose lowest flag is exact (a borrow only
+// propagates above a byte that flags).
+func specialBytes(x uint64) uint64 {
 	q, b := x^quotes, x^slashs
-	return ((x-0x20*ones)&^x|(q-ones)&^q|(b-ones)&^b|x)&highs == 0
+	return ((x-0x20*ones)&^x | (q-ones)&^q | (b-ones)&^b | x) & highs
 }
 
 // load64 returns the eight bytes of s at i as a little-endian word (one load once compiled).
@@ -583,11 +694,30 @@ func load64(s string, i int) uint64 {
 		uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
 }
 
+// special reports whether a string scan must look at byte c.
+var special = func() (t [256]bool) {
+	for c := range 256 {
+		t[c] = c < 0x20 || c >= 0x80 || c == '"' || c == '\\'
+	}
+	return t
+}()
+
 // scanString validates the string content that starts at s[i] and returns the index of its
 // closing quote and whether it holds escapes; msg says what is wrong, at errAt.
 func scanString(s string, i int) (end int, escaped bool, errAt int, msg string) {
 	for {
-		for i+8 <= len(s) && plainWord(load64(s, i)) {
+		// Skip to the next byte to look at, eight bytes at a time.
+		for {
+			if i+8 > len(s) {
+				for i < len(s) && !special[s[i]] {
+					i++
+				}
+				break
+			}
+			if m := specialBytes(load64(s, i)); m != 0 {
+				i += bits.TrailingZeros64(m) >> 3
+				break
+			}
 			i += 8
 		}
 		if i >= len(s) {
@@ -619,8 +749,6 @@ func scanString(s string, i int) (end int, escaped bool, errAt int, msg string) 
 			}
 		case c < 0x20:
 			return 0, false, i, "control character 0x" + strconv.FormatUint(uint64(c), 16) + " in a string"
-		case c < 0x80:
-			i++
 		default:
 			r, size := utf8.DecodeRuneInString(s[i:])
 			if r == utf8.RuneError && size <= 1 {

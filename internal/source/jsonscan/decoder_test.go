@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"math/bits"
 	"reflect"
 	"strings"
 	"testing"
@@ -190,14 +191,24 @@ func TestScalarAndFail(t *testing.T) {
 	}
 }
 
-func TestPlainWord(t *testing.T) {
+func TestSpecialBytes(t *testing.T) {
 	for c := 0; c < 256; c++ {
 		for pos := range 8 {
 			w := bytes.Repeat([]byte{'a'}, 8)
 			w[pos] = byte(c)
-			want := c >= 0x20 && c < 0x80 && c != '"' && c != '\\'
-			if got := plainWord(load64(string(w), 0)); got != want {
-				t.Fatalf("byte 0x%x at %d: plain %v", c, pos, got)
+			want := c < 0x20 || c >= 0x80 || c == '"' || c == '\\'
+			m := specialBytes(load64(string(w), 0))
+			if (m != 0) != want || want && bits.TrailingZeros64(m)>>3 != pos || special[c] != want {
+				t.Fatalf("byte 0x%x at %d: mask %x", c, pos, m)
+			}
+			// The first special byte is found whatever follows it.
+			for c2 := 0; c2 < 256; c2 += 7 {
+				if pos < 7 && want {
+					w[pos+1] = byte(c2)
+					if m := specialBytes(load64(string(w), 0)); bits.TrailingZeros64(m)>>3 != pos {
+						t.Fatalf("byte 0x%x at %d then 0x%x: mask %x", c, pos, c2, m)
+					}
+				}
 			}
 		}
 	}
@@ -233,6 +244,63 @@ func TestDecoderShortPrefixes(t *testing.T) {
 			if err := d.Err(); !errors.As(err, &se) || se.Offset < k {
 				t.Errorf("%q cut at %d: error %v, want one at the end", doc, k, err)
 			}
+		}
+	}
+}
+
+func TestFrame(t *testing.T) {
+	tests := []struct {
+		doc, frame, err string
+	}{
+		{`{"a":{"b":[1,"}]\"",{}]},"c":2}`, `{"b":[1,"}]\"",{}]}`, ""},
+		{`{"a":[1,2,3],"c":2}`, `[1,2,3]`, ""},
+		{`{"a":"x\"y","c":2}`, `"x\"y"`, ""},
+		{`{"a":{"b":tru,"x":[]},"c":2}`, `{"b":tru,"x":[]}`, ""}, // not validated
+		{`{"a":{"b":1,"x":]},"c":2}`, "", "invalid JSON at byte 17: unexpected ']'"},
+		{`{"a":[{"b":1}}`, "", "invalid JSON at byte 14: unexpected '}'"},
+		{`{"a":{"b":"` + strings.Repeat("é", 20) + `"}}`, `{"b":"` + strings.Repeat("é", 20) + `"}`, ""},
+		{`{"a":{"b":[`, "", "invalid JSON at byte 12: unexpected end of input"},
+		{`{"a":{"b":"\`, "", "invalid JSON at byte 13: unexpected end of input"},
+		{`{"a":tru}`, "", "invalid JSON at byte 6: invalid literal (want true)"},
+	}
+	for _, tt := range tests {
+		var d Decoder
+		d.Reset(tt.doc)
+		d.Object()
+		d.Key()
+		sp := d.Frame()
+		if tt.err != "" {
+			if d.Err() == nil || d.Err().Error() != tt.err {
+				t.Errorf("%q: error %v, want %s", tt.doc, d.Err(), tt.err)
+			}
+			continue
+		}
+		if d.Err() != nil || tt.doc[sp.Start:sp.End] != tt.frame {
+			t.Errorf("%q: frame %q, %v", tt.doc, tt.doc[sp.Start:sp.End], d.Err())
+		}
+	}
+	// Frame finds the same end as a validating read, on valid values.
+	doc := `{"a":[{"b":"c\\\"}{","d":[[],{}]},"x"],"e":{}}`
+	for _, frame := range []bool{false, true} {
+		var d Decoder
+		d.Reset(doc)
+		d.Object()
+		var got []string
+		for {
+			_, ok := d.Key()
+			if !ok {
+				break
+			}
+			var sp Span
+			if frame {
+				sp = d.Frame()
+			} else {
+				sp, _ = d.RawSpan()
+			}
+			got = append(got, doc[sp.Start:sp.End])
+		}
+		if d.End() != nil || len(got) != 2 || got[0] != `[{"b":"c\\\"}{","d":[[],{}]},"x"]` || got[1] != "{}" {
+			t.Errorf("frame %v: %q %v", frame, got, d.Err())
 		}
 	}
 }

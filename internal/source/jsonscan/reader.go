@@ -516,13 +516,6 @@ func (sc *scanState) scan(b []byte) (n int, done bool) {
 	return i, false
 }
 
-// SWAR constants of the bytes a framing scan looks for.
-const (
-	opens  = 0x7b7b7b7b7b7b7b7b // '{', and '[' | 0x20
-	closes = 0x7d7d7d7d7d7d7d7d // '}', and ']' | 0x20
-	lower  = 0x2020202020202020
-)
-
 // zeroBytes has the high bit of the lowest zero byte of v set (and maybe of bytes above it).
 func zeroBytes(v uint64) uint64 { return (v - ones) &^ v & highs }
 

@@ -1,0 +1,150 @@
+package cloudtrail
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/mcpwatch/mcpwatch/internal/ocsf"
+	"github.com/mcpwatch/mcpwatch/internal/source"
+)
+
+// discardSink counts what it receives and keeps nothing, like a sink that encodes each event
+// at once.
+type discardSink struct{ events, dead, skipped int }
+
+func (s *discardSink) Event(ocsf.Event, int64) error          { s.events++; return nil }
+func (s *discardSink) DeadLetter([]byte, int64, string) error { s.dead++; return nil }
+func (s *discardSink) Skip(int64, string) error               { s.skipped++; return nil }
+func (s *discardSink) total() int                             { return s.events + s.dead + s.skipped }
+
+var _ source.Sink = (*discardSink)(nil)
+
+// benchRecords is how many records one benchmark iteration reads.
+const benchRecords = 4096
+
+// templates returns the raw CloudTrail events of the reference data and of testdata: the
+// Security Lake samples' inputs, the OCSF examples' and our own API calls with large
+// requests.
+func templates(tb testing.TB) []map[string]any {
+	tb.Helper()
+	var out []map[string]any
+	add := func(text string) {
+		var v struct {
+			Records []map[string]any
+		}
+		if err := json.Unmarshal([]byte(text), &v); err == nil && len(v.Records) > 0 {
+			out = append(out, v.Records...)
+			return
+		}
+		var m map[string]any
+		if err := json.Unmarshal([]byte(text), &m); err != nil {
+			tb.Fatal(err)
+		}
+		out = append(out, m)
+	}
+	inputs, _ := filepath.Glob(filepath.Join(dataDir(tb), "security-lake-samples", "samples", "1.0.0-rc.2", "CLOUD_TRAIL", "*", "input", "*.gz"))
+	for _, p := range inputs {
+		add(readGzip(tb, p))
+	}
+	raws, _ := filepath.Glob(filepath.Join(dataDir(tb), "ocsf-examples", "aws", "v1.1.0", "CloudTrail", "*", "samples", "*.raw"))
+	for _, p := range raws {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		add(string(b))
+	}
+	for _, name := range []string{"runinstances.json", "sendcommand.json", "registertaskdefinition.json"} {
+		add(sample(tb, name))
+	}
+	if len(out) < 27 {
+		tb.Fatalf("%d templates", len(out))
+	}
+	return out
+}
+
+// logFile generates an S3 CloudTrail log file of n events: the templates in turn, the API calls
+// with large requests a third of the time (about 1.5 KB a record on average), with
+// fresh event ids, times, addresses and accounts.
+func logFile(tb testing.TB, n int) []byte {
+	tpl := templates(tb)
+	big := tpl[len(tpl)-3:]
+	rng := rand.New(rand.NewPCG(3, 4))
+	var b bytes.Buffer
+	b.WriteString(`{"Records":[`)
+	for i := range n {
+		var m map[string]any
+		if i%3 == 0 {
+			m = big[rng.IntN(len(big))]
+		} else {
+			m = tpl[rng.IntN(len(tpl)-3)]
+		}
+		m["eventID"] = fmt.Sprintf("%08x-%04x-4%03x-8%03x-%012x", rng.Uint32(), rng.IntN(1<<16), rng.IntN(1<<12), rng.IntN(1<<12), rng.Uint64()>>16)
+		m["eventTime"] = fmt.Sprintf("2025-03-04T%02d:%02d:%02dZ", i/3600%24, i/60%60, i%60)
+		if _, ok := m["sourceIPAddress"].(string); ok && rng.IntN(4) != 0 {
+			m["sourceIPAddress"] = fmt.Sprintf("%d.%d.%d.%d", 3+rng.IntN(200), rng.IntN(256), rng.IntN(256), 1+rng.IntN(254))
+		}
+		m["recipientAccountId"] = fmt.Sprintf("%012d", 100000000000+rng.IntN(4))
+		rec, err := json.Marshal(m)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.Write(rec)
+	}
+	b.WriteString(`]}`)
+	return b.Bytes()
+}
+
+// BenchmarkReadNormalize reads an S3 log file of realistic events through Format.Read
+// (framing, parsing, normalization to OCSF, the sink call) and reports records/s, records per
+// CPU second (what one core does alone) and allocations per record.
+func BenchmarkReadNormalize(b *testing.B) {
+	data := logFile(b, benchRecords)
+	b.SetBytes(int64(len(data)))
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	mallocs := ms.Mallocs
+	cpu := processCPUTime()
+	records := 0
+	for b.Loop() {
+		s := &discardSink{}
+		in := source.Input{Name: "bench", R: bytes.NewReader(data)}
+		if err := (Format{}).Read(b.Context(), in, s); err != nil {
+			b.Fatal(err)
+		}
+		if s.events != benchRecords {
+			b.Fatalf("%d events, %d dead, %d skipped", s.events, s.dead, s.skipped)
+		}
+		records += s.total()
+	}
+	cpu = processCPUTime() - cpu
+	runtime.ReadMemStats(&ms)
+	b.ReportMetric(float64(records)/b.Elapsed().Seconds(), "records/s")
+	if cpu > 0 {
+		b.ReportMetric(float64(records)/cpu.Seconds(), "records/cpu-s")
+	}
+	b.ReportMetric(float64(ms.Mallocs-mallocs)/float64(records), "allocs/record")
+	b.ReportMetric(float64(len(data))/benchRecords, "bytes/record")
+}
+
+// TestLogFileValid checks the benchmark's input: every record an event, every event valid.
+func TestLogFileValid(t *testing.T) {
+	data := logFile(t, 200)
+	s, err := read(t, Format{}, string(data))
+	if err != nil || len(s.events()) != 200 {
+		t.Fatalf("%v: %d events of %d", err, len(s.events()), len(s.out))
+	}
+	if !strings.HasPrefix(string(data), `{"Records":[{`) {
+		t.Errorf("not a log file")
+	}
+}
