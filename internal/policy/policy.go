@@ -134,8 +134,8 @@ const (
 	MissExpired        // the exception had expired when the use happened
 )
 
-var missText = [...]string{MissNone: "", MissAccount: "not for this account", MissPrincipal: "not for this principal",
-	MissSourceIP: "not from this source address", MissTags: "not for a resource with these tags", MissExpired: "but it had expired"}
+var missText = [...]string{MissNone: "", MissAccount: "but not for this account", MissPrincipal: "but not for this principal",
+	MissSourceIP: "but not from this source address", MissTags: "but not for a resource with these tags", MissExpired: "but it had expired"}
 
 // String describes the reason.
 func (m Miss) String() string {
@@ -172,7 +172,7 @@ func (d Decision) String() string {
 	case d.Policy == "":
 		return "not sanctioned: no policy loaded, so nothing is sanctioned"
 	case d.NearMiss != nil:
-		return fmt.Sprintf("not sanctioned: %s names this server %s", d.NearMiss.Ref(), d.Miss)
+		return fmt.Sprintf("not sanctioned: %s names this server, %s", d.NearMiss.Ref(), d.Miss)
 	}
 	return fmt.Sprintf("not sanctioned: no entry of %s names this server", d.Policy)
 }

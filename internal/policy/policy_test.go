@@ -115,7 +115,7 @@ func TestDecisionString(t *testing.T) {
 		{Usage{Server: Server{Host: "mcp-gw.corp.example.com"}}, `allowed by allow "internal-gateway" (../../examples/policy.yaml:51)`},
 		{Usage{Server: Server{Host: "mcp.linear.app"}, Subject: Subject{Principal: "arn:aws:iam::111122223333:role/Design"}, Time: beforeExpiry},
 			`allowed by exception "EXC-2026-041" (../../examples/policy.yaml:58) until 2027-04-01T00:00:00Z: Pilot of Linear's MCP server for the design team, approved by the CISO (SEC-1234)`},
-		{Usage{Server: Server{Host: "mcp.atlassian.com"}}, `not sanctioned: allow "atlassian" (../../examples/policy.yaml:24) names this server not for this principal`},
+		{Usage{Server: Server{Host: "mcp.atlassian.com"}}, `not sanctioned: allow "atlassian" (../../examples/policy.yaml:24) names this server, but not for this principal`},
 		{Usage{Server: Server{Host: "mcp.notion.com"}}, `not sanctioned: no entry of ../../examples/policy.yaml names this server`},
 	} {
 		if got := p.Evaluate(tt.u).String(); got != tt.want {
