@@ -81,7 +81,6 @@ func readRows(name string, r io.Reader) ([]row, error) {
 		if err == io.EOF {
 			break
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
 			var pe *csv.ParseError
 			if !errors.As(err, &pe) {
@@ -90,6 +89,7 @@ func readRows(name string, r io.Reader) ([]row, error) {
 			errs = append(errs, &RowError{name, pe.StartLine, pe.Err})
 			continue
 		}
+		line, _ := cr.FieldPos(0)
 		if len(rec) != len(header) {
 			errs = append(errs, &RowError{name, line, fmt.Errorf("%d fields, the header has %d", len(rec), len(header))})
 			continue
