@@ -180,18 +180,24 @@ var builtinRows = sync.OnceValues(func() ([]row, error) {
 	return rows, nil
 })
 
-// Builtin returns the embedded catalogue.
-func Builtin() *Catalogue {
+// builtin is the embedded catalogue, built once; it is immutable, so shared.
+var builtin = sync.OnceValue(func() *Catalogue {
 	c, err := build(nil)
 	if err != nil {
 		panic(fmt.Sprintf("catalogue: embedded data: %v", err)) // covered by tests
 	}
 	return c
-}
+})
+
+// Builtin returns the embedded catalogue (the same immutable value on every call).
+func Builtin() *Catalogue { return builtin() }
 
 // Load returns the built-in catalogue extended by the named files, in order (later rows
 // override earlier ones; see docs/policy.md for the format).
 func Load(files ...string) (*Catalogue, error) {
+	if len(files) == 0 {
+		return Builtin(), nil
+	}
 	var extra []row
 	for _, name := range files {
 		f, err := os.Open(name)
