@@ -90,7 +90,8 @@ func UnionTable[R any](name, version string, convert func(dst *R, ev ocsf.Event)
 }
 
 // DefaultTables returns the tables mcpwatch writes today: VPC_FLOW (Network Activity),
-// ROUTE53 (DNS Activity), SH_FINDINGS (the findings of other products, ocsf.ImportedFinding)
+// ROUTE53 (DNS Activity), CLOUD_TRAIL_MGMT (API Activity, Authentication and Account Change,
+// see CloudTrailRow), SH_FINDINGS (the findings of other products, ocsf.ImportedFinding)
 // and FINDINGS (mcpwatch's own, ocsf.DetectionFinding), all at SourceVersion.
 //
 // Events are routed by Go type: SH_FINDINGS and FINDINGS both hold OCSF findings, and the
@@ -99,6 +100,7 @@ func DefaultTables() []Table {
 	return []Table{
 		TableOf[ocsf.NetworkActivity](VPCFlow, SourceVersion),
 		TableOf[ocsf.DNSActivity](Route53, SourceVersion),
+		CloudTrailMgmtTable(),
 		TableOf[ocsf.ImportedFinding](SHFindings, SourceVersion),
 		TableOf[ocsf.DetectionFinding](Findings, SourceVersion),
 		MCPInventoryTable(),

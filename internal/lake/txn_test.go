@@ -536,7 +536,7 @@ type cloudTrailRow struct {
 }
 
 func TestUnionTable(t *testing.T) {
-	union := UnionTable(CloudTrailMgmt, SourceVersion, func(dst *cloudTrailRow, ev ocsf.Event) bool {
+	union := UnionTable("UNION", SourceVersion, func(dst *cloudTrailRow, ev ocsf.Event) bool {
 		switch e := ev.(type) {
 		case *ocsf.APIActivity:
 			*dst = cloudTrailRow{Base: e.Base, API: e.API, Actor: e.Actor}
@@ -547,7 +547,7 @@ func TestUnionTable(t *testing.T) {
 		}
 		return true
 	}, (*ocsf.APIActivity)(nil), (*ocsf.Authentication)(nil))
-	l := openLake(t, WithTables(append(DefaultTables(), union)...))
+	l := openLake(t, WithTables(TableOf[ocsf.NetworkActivity](VPCFlow, SourceVersion), union))
 	tx := begin(t, l, "ct")
 	for i := range 10 {
 		a := &ocsf.APIActivity{API: ocsf.API{Operation: fmt.Sprint("Op", i)}}
@@ -569,7 +569,7 @@ func TestUnionTable(t *testing.T) {
 		t.Error("typed nil accepted by the union table")
 	}
 	commit(t, tx, hashOf("ct"))
-	rows := scanAll[cloudTrailRow](t, l, CloudTrailMgmt)
+	rows := scanAll[cloudTrailRow](t, l, "UNION")
 	var api, auth int
 	for _, r := range rows {
 		switch r.ClassUID {
