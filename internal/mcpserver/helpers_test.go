@@ -24,6 +24,22 @@ import (
 	"github.com/mcpwatch/mcpwatch/internal/query"
 )
 
+// aslServerEnv makes the test binary run as the asl-mcp-server command (see TestMain), so
+// that the Inspector can start the server over stdio without a separate build of
+// cmd/asl-mcp-server, whose main only calls cli.ASLMCPServer.
+const aslServerEnv = "MCPSERVER_TEST_RUN_ASL_MCP_SERVER"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(aslServerEnv) == "1" {
+		os.Exit(cli.ASLMCPServer(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	}
+	code := m.Run()
+	if demoDir != "" {
+		os.RemoveAll(filepath.Dir(demoDir))
+	}
+	os.Exit(code)
+}
+
 // demoDay is the day of the demo lakes the tests build.
 var demoDay = time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)
 

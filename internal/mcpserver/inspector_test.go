@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -78,33 +79,36 @@ func checkCall(t *testing.T, tool string, m map[string]any) {
 }
 
 // TestInspectorStdioAndHTTP drives the real MCP Inspector CLI against the asl-mcp-server
-// binary over stdio, and against `mcpwatch mcp --http` semantics over Streamable HTTP,
-// calling every tool on each.
+// command over stdio, calling every tool and reading a resource, and against the Streamable
+// HTTP handler. The tools are transport-agnostic, so over HTTP it lists the tools and makes
+// the two calls whose arguments the Inspector sends as strings of other types (numbers,
+// a JSON object); the HTTP transport itself is exercised by the conformance suite.
 func TestInspectorStdioAndHTTP(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds a binary and runs node")
+		t.Skip("runs node")
 	}
 	insp := inspector(t)
 	lake := demoLake(t)
-	bin := filepath.Join(t.TempDir(), "asl-mcp-server")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/asl-mcp-server")
-	build.Dir = repoRoot(t)
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	toolArgs := func(c []string) []string {
+		args := []string{"--method", "tools/call", "--tool-name", c[0]}
+		for _, a := range c[1:] {
+			args = append(args, "--tool-arg", a)
+		}
+		return args
 	}
 
 	t.Run("stdio", func(t *testing.T) {
-		target := []string{"-e", "MCPWATCH_LAKE=" + lake, "-e", "ASL_MCP_LOG_LEVEL=ERROR", bin}
+		target := []string{"-e", aslServerEnv + "=1", "-e", "MCPWATCH_LAKE=" + lake, "-e", "ASL_MCP_LOG_LEVEL=ERROR", self}
 		list := runInspector(t, insp, append(target, "--method", "tools/list")...)
 		if tools, _ := list["tools"].([]any); len(tools) != len(allTools) {
 			t.Fatalf("tools/list: %v", list)
 		}
 		for _, c := range toolCalls() {
-			args := append(append([]string{}, target...), "--method", "tools/call", "--tool-name", c[0])
-			for _, a := range c[1:] {
-				args = append(args, "--tool-arg", a)
-			}
-			checkCall(t, c[0], runInspector(t, insp, args...))
+			checkCall(t, c[0], runInspector(t, insp, append(slices.Clone(target), toolArgs(c)...)...))
 		}
 		res := runInspector(t, insp, append(target, "--method", "resources/read", "--uri", "ocsf://schema/vpc_flow")...)
 		if !strings.Contains(mustJSON(res), "Network Activity") {
@@ -115,16 +119,15 @@ func TestInspectorStdioAndHTTP(t *testing.T) {
 	t.Run("http", func(t *testing.T) {
 		srv, _ := localServer(t, mcpserver.DefaultSettings())
 		url := serveHTTP(t, srv, mcpserver.HTTPOptions{Logger: quiet()})
-		list := runInspector(t, insp, url, "--transport", "http", "--method", "tools/list")
+		target := []string{url, "--transport", "http"}
+		list := runInspector(t, insp, append(target, "--method", "tools/list")...)
 		if tools, _ := list["tools"].([]any); len(tools) != len(allTools) {
 			t.Fatalf("tools/list: %v", list)
 		}
 		for _, c := range toolCalls() {
-			args := []string{url, "--transport", "http", "--method", "tools/call", "--tool-name", c[0]}
-			for _, a := range c[1:] {
-				args = append(args, "--tool-arg", a)
+			if c[0] == "search_ip_addresses" || c[0] == "universal_security_search" {
+				checkCall(t, c[0], runInspector(t, insp, append(slices.Clone(target), toolArgs(c)...)...))
 			}
-			checkCall(t, c[0], runInspector(t, insp, args...))
 		}
 	})
 }
