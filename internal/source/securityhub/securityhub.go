@@ -138,8 +138,9 @@ func (f Format) Read(ctx context.Context, in source.Input, sink source.Sink) err
 }
 
 // ReadValues calls fn with each top-level JSON value of r: each line when the first line is
-// a JSON value of its own (NDJSON; fn gets invalid lines too, and their error), else each
-// value of the JSON stream (a syntax error ends it). Values and lines are at most max bytes.
+// a JSON value of its own (NDJSON; fn gets invalid lines too, unchecked: it must check their
+// syntax as it decodes them), else each value of the JSON stream (a syntax error ends it; fn
+// gets only valid values, and syntaxErr is always nil). Values and lines are at most max bytes.
 // Blank lines and a leading byte order mark are ignored. It stops at fn's first error.
 func ReadValues(r io.Reader, max int, fn func(raw []byte, syntaxErr error) error) error {
 	br := bufio.NewReaderSize(r, 64<<10)
@@ -184,14 +185,8 @@ func readLines(br *bufio.Reader, max int, first []byte, fn func([]byte, error) e
 	for {
 		line, err := readLine(br, max)
 		if t := bytes.TrimSpace(line); len(t) > 0 {
-			var serr error
-			if !json.Valid(t) {
-				serr = errors.New("invalid JSON line")
-				if e := json.Unmarshal(t, new(json.RawMessage)); e != nil {
-					serr = fmt.Errorf("invalid JSON line: %w", e)
-				}
-			}
-			if ferr := fn(t, serr); ferr != nil {
+			// The line's syntax is checked when fn decodes it, which saves a pass.
+			if ferr := fn(t, nil); ferr != nil {
 				return ferr
 			}
 		}
@@ -288,9 +283,15 @@ func (rd *reader) valueDepth(raw []byte, syntaxErr error, depth int) error {
 		return rd.dead(raw, "not an ASFF finding: not a JSON object")
 	}
 	var env envelope
-	if err := json.Unmarshal(raw, &env); err != nil {
-		// A finding whose "Findings" or "detail" has an unexpected type: read it as a finding.
-		env = envelope{}
+	if bytes.Contains(raw, []byte(`indings"`)) || bytes.Contains(raw, []byte(`"detail-type"`)) {
+		if err := json.Unmarshal(raw, &env); err != nil {
+			var syn *json.SyntaxError
+			if errors.As(err, &syn) {
+				return rd.dead(raw, "invalid JSON: "+err.Error())
+			}
+			// A finding whose "Findings" or "detail" has an unexpected type: read it as a finding.
+			env = envelope{}
+		}
 	}
 	switch {
 	case len(env.Findings) > 0 && env.Findings[0] == '[':

@@ -125,7 +125,7 @@ func TestDeadLetterReasons(t *testing.T) {
 		{strings.NewReplacer(`"UpdatedAt":`, `"U":`, `"CreatedAt":`, `"C":`).Replace(pci), "neither a valid UpdatedAt nor a valid CreatedAt"},
 		{`{"hello":"world"}`, "not an ASFF finding"},
 		{`"text"`, "not a JSON object"},
-		{pci + "\n{\"broken\n", "invalid JSON line"},
+		{pci + "\n{\"broken\n", "invalid JSON"},
 	} {
 		s, err := read(t, tt.input)
 		if err != nil {

@@ -50,15 +50,10 @@ func (a *assembler) assemble(row parquet.Row) (map[string]any, error) {
 		}
 		first = false
 	}
-	out := make(map[string]any, len(a.s.root.children))
-	for _, n := range a.s.root.children {
-		if v, ok := raw[n.name]; ok {
-			if sv := shape(n, v); sv != nil {
-				out[n.name] = sv
-			}
-		}
+	if shapeGroup(a.s.root, raw) == nil {
+		return map[string]any{}, nil
 	}
-	return out, nil
+	return raw, nil
 }
 
 // place puts one value of a column into raw, which mirrors the physical schema (groups are
@@ -79,14 +74,7 @@ func (a *assembler) place(raw map[string]any, path []*node, v parquet.Value, fir
 	}
 	container := raw
 	for _, n := range path {
-		if d < n.defLevel { // n is null here, or an empty list
-			if n.repeated {
-				if _, ok := container[n.name]; !ok {
-					container[n.name] = []any{}
-				}
-			} else if _, ok := container[n.name]; !ok {
-				container[n.name] = nil
-			}
+		if d < n.defLevel { // n is null here, or an empty list: absent
 			return nil
 		}
 		if n.kind == kindLeaf {
@@ -218,24 +206,28 @@ func shape(n *node, v any) any {
 	return shapeGroup(n, v)
 }
 
-// shapeGroup shapes the fields of one group value.
+// shapeGroup shapes the fields of one group value, in place.
 func shapeGroup(n *node, v any) any {
 	m, ok := v.(map[string]any)
 	if !ok {
 		return nil
 	}
-	out := make(map[string]any, len(m))
 	for _, c := range n.children {
 		if cv, ok := m[c.name]; ok {
+			if c.kind == kindLeaf && !c.repeated {
+				continue // already its value
+			}
 			if sv := shape(c, cv); sv != nil {
-				out[c.name] = sv
+				m[c.name] = sv
+			} else {
+				delete(m, c.name)
 			}
 		}
 	}
-	if len(out) == 0 {
+	if len(m) == 0 {
 		return nil
 	}
-	return out
+	return m
 }
 
 func keyString(k any) string {

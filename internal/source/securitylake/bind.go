@@ -16,6 +16,7 @@ import (
 type binder struct {
 	mu    sync.Mutex
 	plans map[reflect.Type]*plan
+	dt    map[reflect.Type]*dtPlan
 }
 
 // plan is how to set the fields of one struct type.

@@ -78,9 +78,20 @@ func (c *converter) isEKS(row map[string]any) bool {
 	return product == "Amazon EKS" || c.loc.Source == "EKS_AUDIT"
 }
 
-// convert converts one row (modifying it). The error says why the row cannot be stored.
-func (c *converter) convert(row map[string]any) (ocsf.Event, error) {
-	version, _ := get(row, "metadata", "version").(string)
+// supported reports whether mcpwatch has a Go type for the 1.1.0 class.
+func supported(class int64) bool {
+	switch class {
+	case ocsf.ClassNetworkActivity, ocsf.ClassDNSActivity, ocsf.ClassAPIActivity, ocsf.ClassAuthentication,
+		ocsf.ClassAccountChange, ocsf.ClassDetectionFinding, ocsf.ClassComplianceFinding, ocsf.ClassVulnerabilityFinding:
+		return true
+	}
+	return false
+}
+
+// check returns the OCSF version of a row and whether its class can be converted, without
+// modifying the row; its error says why the row cannot be stored.
+func (c *converter) check(row map[string]any) (version string, err error) {
+	version, _ = get(row, "metadata", "version").(string)
 	if version == "" {
 		switch {
 		case c.loc.Version == "1.0":
@@ -93,20 +104,43 @@ func (c *converter) convert(row map[string]any) (ocsf.Event, error) {
 			version = version110
 		}
 	}
-	rc2 := strings.HasPrefix(version, "1.0.0")
 	class, ok := row["class_uid"].(int64)
 	if !ok {
-		return nil, fmt.Errorf("row has no class_uid")
+		return version, errors.New("row has no class_uid")
 	}
-	className, _ := row["class_name"].(string)
+	target := class
+	if strings.HasPrefix(version, "1.0.0") {
+		switch class {
+		case 3005: // API Activity of the Audit Activity category in rc.2
+			target = ocsf.ClassAPIActivity
+		case 2001: // Security Finding: a 1.1.0 finding class by product
+			target = ocsf.ClassDetectionFinding
+		}
+	}
+	if !supported(target) {
+		name, _ := row["class_name"].(string)
+		return version, &NoTypeError{ClassUID: class, Class: name, Version: version}
+	}
+	return version, nil
+}
+
+// convert converts one row, modifying it. The error says why the row cannot be stored; a row
+// that check accepts always converts.
+func (c *converter) convert(row map[string]any) (ocsf.Event, error) {
+	version, err := c.check(row)
+	if err != nil {
+		return nil, err
+	}
+	rc2 := strings.HasPrefix(version, "1.0.0")
+	class := row["class_uid"].(int64)
 	var rest []leftover
 	if rc2 {
 		upgradeRC2(row)
 		switch class {
-		case 3005: // API Activity of the Audit Activity category in rc.2
+		case 3005:
 			class = ocsf.ClassAPIActivity
 		case 2001:
-			class, rest = upgradeSecurityFinding(row)
+			class = upgradeSecurityFinding(row)
 		}
 	}
 	var ev ocsf.Event
@@ -126,7 +160,7 @@ func (c *converter) convert(row map[string]any) (ocsf.Event, error) {
 		rest = append(rest, keepClassAttributes(row, class)...)
 		ev = f
 	default:
-		return nil, &NoTypeError{ClassUID: class, Class: className, Version: version}
+		return nil, &NoTypeError{ClassUID: class, Version: version}
 	}
 	c.b.bind(reflect.ValueOf(ev).Elem(), row, "", &rest)
 	h := ev.Header()
@@ -187,7 +221,7 @@ func (c *converter) fix(ev ocsf.Event, class int64, rc2 bool) {
 			}
 		}
 	}
-	fillDT(reflect.ValueOf(ev).Elem())
+	c.b.fillDT(reflect.ValueOf(ev).Elem())
 	fixEndpoints(reflect.ValueOf(ev).Elem(), h)
 	switch e := ev.(type) {
 	case *ocsf.NetworkActivity:
@@ -295,58 +329,84 @@ func endpointObservables(eps ...*ocsf.NetworkEndpoint) []ocsf.Observable {
 	return out
 }
 
-// fillDT sets every zero <name>_dt datetime of v (a struct, recursively) from its <name>
-// timestamp, as the datetime profile gives them (1.0.0-rc.2 had no _dt attributes).
-func fillDT(v reflect.Value) {
+// dtPlan is how fillDT walks one struct type: the timestamp/_dt field pairs and the fields
+// that may hold more.
+type dtPlan struct {
+	pairs  [][2]int // field indexes of <name> (int64) and <name>_dt (time.Time)
+	nested []int    // struct, slice and pointer fields
+}
+
+// dtPlanOf returns the dtPlan of struct type t, computing it once per binder.
+func (b *binder) dtPlanOf(t reflect.Type) *dtPlan {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.dt == nil {
+		b.dt = map[reflect.Type]*dtPlan{}
+	}
+	if p, ok := b.dt[t]; ok {
+		return p
+	}
+	p := &dtPlan{}
+	ms := map[string]int{}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if f.Type.Kind() == reflect.Int64 && (name == "time" || strings.HasSuffix(name, "_time")) {
+			ms[name] = i
+		}
+	}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		switch {
+		case f.Type == timeType:
+			if base, ok := strings.CutSuffix(name, "_dt"); ok {
+				if j, ok := ms[base]; ok {
+					p.pairs = append(p.pairs, [2]int{j, i})
+				}
+			}
+		case f.Type.Kind() == reflect.Struct || f.Type.Kind() == reflect.Slice || f.Type.Kind() == reflect.Pointer:
+			p.nested = append(p.nested, i)
+		}
+	}
+	b.dt[t] = p
+	return p
+}
+
+// fillDT sets every zero <name>_dt datetime of v (recursively) from its <name> timestamp, as
+// the datetime profile gives them (1.0.0-rc.2 had no _dt attributes).
+func (b *binder) fillDT(v reflect.Value) {
 	switch v.Kind() {
 	case reflect.Struct:
 		if v.Type() == timeType {
 			return
 		}
-		t := v.Type()
-		var ms map[string]int64
-		for i := range t.NumField() {
-			f := t.Field(i)
-			fv := v.Field(i)
-			if f.Anonymous {
-				fillDT(fv)
-				continue
-			}
-			if !f.IsExported() {
-				continue
-			}
-			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-			if fv.Kind() == reflect.Int64 && (name == "time" || strings.HasSuffix(name, "_time")) && fv.Int() != 0 {
-				if ms == nil {
-					ms = map[string]int64{}
-				}
-				ms[name] = fv.Int()
+		p := b.dtPlanOf(v.Type())
+		for _, pair := range p.pairs {
+			ms, dt := v.Field(pair[0]), v.Field(pair[1])
+			if x := ms.Int(); x != 0 && dt.Interface().(time.Time).IsZero() {
+				dt.Set(reflect.ValueOf(time.UnixMilli(x).UTC()))
 			}
 		}
-		for i := range t.NumField() {
-			f := t.Field(i)
-			fv := v.Field(i)
-			if f.Anonymous || !f.IsExported() {
-				continue
-			}
-			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-			if f.Type == timeType {
-				if base, ok := strings.CutSuffix(name, "_dt"); ok && fv.Interface().(time.Time).IsZero() {
-					if x, ok := ms[base]; ok {
-						fv.Set(reflect.ValueOf(time.UnixMilli(x).UTC()))
-					}
-				}
-				continue
-			}
-			fillDT(fv)
+		for _, i := range p.nested {
+			b.fillDT(v.Field(i))
 		}
 	case reflect.Slice:
+		if v.Type().Elem().Kind() != reflect.Struct {
+			return
+		}
 		for i := range v.Len() {
-			fillDT(v.Index(i))
+			b.fillDT(v.Index(i))
 		}
 	case reflect.Pointer:
 		if !v.IsNil() {
-			fillDT(v.Elem())
+			b.fillDT(v.Elem())
 		}
 	}
 }

@@ -22,7 +22,7 @@ import (
 // name, is dropped. A Compliance Finding's required standards come from the finding's
 // ProductFields.StandardsArn, else its GeneratorId (metadata.product.feature.uid), as the
 // securityhub format makes them.
-func upgradeSecurityFinding(row map[string]any) (int64, []leftover) {
+func upgradeSecurityFinding(row map[string]any) int64 {
 	md, _ := row["metadata"].(map[string]any)
 	product, _ := md["product"].(map[string]any)
 	productUID, _ := product["uid"].(string)
@@ -113,7 +113,7 @@ func upgradeSecurityFinding(row map[string]any) (int64, []leftover) {
 			}
 		}
 	}
-	return class, nil
+	return class
 }
 
 // keepClassAttributes removes from a finding's row the attributes its class does not have,

@@ -30,7 +30,7 @@ func FuzzRead(f *testing.F) {
 		}
 		f.Add(b)
 	}
-	f.Add(legacyFile(f, 9, 4))
+	f.Add(legacyFile(f, 9, 4, 7))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		s := &recordingSink{}
 		in := source.Input{Name: "fuzz.parquet", R: bytes.NewReader(data), ReaderAt: bytes.NewReader(data), Size: int64(len(data))}

@@ -183,12 +183,17 @@ func (r *reader) row(row parquet.Row) error {
 	if err != nil {
 		return r.sink.DeadLetter(rowText(r.asm.s, row), r.pos, err.Error())
 	}
-	raw, _ := json.Marshal(m) // before conversion changes m; values are all encodable
 	if r.conv.isEKS(m) {
+		raw, _ := json.Marshal(m) // every value of an assembled row encodes
 		return r.sink.DeadLetter(raw, r.pos, errEKS.Error())
 	}
+	if _, err := r.conv.check(m); err != nil {
+		raw, _ := json.Marshal(m)
+		return r.sink.DeadLetter(raw, r.pos, err.Error())
+	}
 	ev, err := r.conv.convert(m)
-	if err != nil {
+	if err != nil { // check accepted the row: conversion cannot fail; keep the row if it did
+		raw, _ := json.Marshal(m)
 		return r.sink.DeadLetter(raw, r.pos, err.Error())
 	}
 	return r.sink.Event(ev, r.pos)

@@ -255,11 +255,11 @@ type legacyRow struct {
 }
 
 // legacyFile writes n rows of DNS activity (with row i of class 4002, HTTP Activity, which
-// mcpwatch has no type for) in row groups of 7 rows.
-func legacyFile(t testing.TB, n int, http int) []byte {
+// mcpwatch has no type for) in row groups of groupRows rows.
+func legacyFile(t testing.TB, n int, http int, groupRows int64) []byte {
 	t.Helper()
 	var b bytes.Buffer
-	w := parquet.NewGenericWriter[legacyRow](&b, parquet.MaxRowsPerRowGroup(7))
+	w := parquet.NewGenericWriter[legacyRow](&b, parquet.MaxRowsPerRowGroup(groupRows))
 	acct := "123456789012"
 	for i := range n {
 		var r legacyRow
@@ -312,7 +312,7 @@ func legacyFile(t testing.TB, n int, http int) []byte {
 // and what the rows lack comes from the layout.
 func TestLegacyRowGroups(t *testing.T) {
 	const n = 40
-	b := legacyFile(t, n, 17)
+	b := legacyFile(t, n, 17, 7)
 	name := "s3://aws-security-data-lake-eu-west-1-x/aws/ROUTE53/1.0/region=eu-west-1/accountId=999999999999/eventDay=20231114/f.gz.parquet"
 	s, err := readBytes(t, name, b)
 	if err != nil {
@@ -356,7 +356,7 @@ func TestLegacyRowGroups(t *testing.T) {
 // TestBrokenFiles: corrupt or truncated files end with an error, never a panic, keeping
 // what was read.
 func TestBrokenFiles(t *testing.T) {
-	good := legacyFile(t, 30, -1)
+	good := legacyFile(t, 30, -1, 7)
 	tests := map[string][]byte{
 		"empty":            {},
 		"magic only":       []byte("PAR1"),

@@ -1,0 +1,39 @@
+package guardduty
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/mcpwatch/mcpwatch/internal/ocsf"
+	"github.com/mcpwatch/mcpwatch/internal/source"
+)
+
+type countSink struct{ events, dead, skipped int }
+
+func (s *countSink) Event(ocsf.Event, int64) error          { s.events++; return nil }
+func (s *countSink) DeadLetter([]byte, int64, string) error { s.dead++; return nil }
+func (s *countSink) Skip(int64, string) error               { s.skipped++; return nil }
+
+// BenchmarkRead reads an S3 export of 999 findings (the three test findings in turn).
+func BenchmarkRead(b *testing.B) {
+	lines := strings.TrimSpace(readTestFile(b, filepath.Join("testdata", "findings-export.jsonl")))
+	const copies = 333
+	data := []byte(strings.Repeat(lines+"\n", copies))
+	n := 3 * copies
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	cpu := processCPUTime()
+	for b.Loop() {
+		s := &countSink{}
+		if err := (Format{}).Read(context.Background(), source.Input{Name: "b", R: bytes.NewReader(data)}, s); err != nil || s.events != n {
+			b.Fatalf("%v: %d events", err, s.events)
+		}
+	}
+	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "findings/s")
+	if d := processCPUTime() - cpu; d > 0 {
+		b.ReportMetric(float64(n*b.N)/d.Seconds(), "findings/cpu-s")
+	}
+}

@@ -1,0 +1,59 @@
+package securityhub
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/mcpwatch/mcpwatch/internal/ocsf"
+	"github.com/mcpwatch/mcpwatch/internal/source"
+)
+
+// countSink counts what it receives and keeps nothing.
+type countSink struct{ events, dead, skipped int }
+
+func (s *countSink) Event(ocsf.Event, int64) error          { s.events++; return nil }
+func (s *countSink) DeadLetter([]byte, int64, string) error { s.dead++; return nil }
+func (s *countSink) Skip(int64, string) error               { s.skipped++; return nil }
+
+// BenchmarkRead reads 1,000 findings (the three OCSF examples and the GuardDuty user guide's
+// finding in turn) as NDJSON and as GetFindings pages of 100.
+func BenchmarkRead(b *testing.B) {
+	gd, pci, insp, ssh := samples(b)
+	all := []string{gd, pci, insp, ssh}
+	const n = 1000
+	var nd strings.Builder
+	for i := range n {
+		nd.WriteString(all[i%len(all)] + "\n")
+	}
+	var pages strings.Builder
+	for p := range n / 100 {
+		pages.WriteString(`{"Findings":[`)
+		for i := range 100 {
+			if i > 0 {
+				pages.WriteString(",")
+			}
+			pages.WriteString(all[(p*100+i)%len(all)])
+		}
+		pages.WriteString(`],"NextToken":"x"}` + "\n")
+	}
+	for _, tt := range []struct{ name, input string }{{"ndjson", nd.String()}, {"getfindings", pages.String()}} {
+		b.Run(tt.name, func(b *testing.B) {
+			data := []byte(tt.input)
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			cpu := processCPUTime()
+			for b.Loop() {
+				s := &countSink{}
+				if err := (Format{}).Read(context.Background(), source.Input{Name: "b", R: bytes.NewReader(data)}, s); err != nil || s.events != n {
+					b.Fatalf("%v: %d events", err, s.events)
+				}
+			}
+			b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "findings/s")
+			if d := processCPUTime() - cpu; d > 0 {
+				b.ReportMetric(float64(n*b.N)/d.Seconds(), "findings/cpu-s")
+			}
+		})
+	}
+}
