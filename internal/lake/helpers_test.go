@@ -85,7 +85,7 @@ func dnsEvent(i int, account, region string, t time.Time) *ocsf.DNSActivity {
 	e.SrcEndpoint = ocsf.NetworkEndpoint{IP: "10.0.0.5", Port: i32(53000 + int32(i)), VPCUID: "vpc-1"}
 	e.Query = ocsf.DNSQuery{Hostname: fmt.Sprintf("host%d.mcp.example.com.", i), Type: "A", Class: "IN"}
 	e.Answers = []ocsf.DNSAnswer{{Rdata: "203.0.113.7", Type: "A", Class: "IN", FlagIDs: []int32{1, 3}, Flags: []string{"Authoritative Answer", "Recursion Desired"}}}
-	e.Rcode, e.RcodeID = "NoError", 0
+	e.Rcode, e.RcodeID = "NoError", i32(0)
 	e.Message = fmt.Sprintf("dns %d", i)
 	return e
 }

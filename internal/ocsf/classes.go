@@ -46,7 +46,7 @@ type DNSActivity struct {
 	Query          DNSQuery              `json:"query,omitzero" parquet:"query,optional"`
 	Answers        []DNSAnswer           `json:"answers,omitempty" parquet:"answers,optional,list"`
 	Rcode          string                `json:"rcode,omitzero" parquet:"rcode,optional"`
-	RcodeID        int32                 `json:"rcode_id,omitzero" parquet:"rcode_id,optional"`
+	RcodeID        *int32                `json:"rcode_id,omitzero" parquet:"rcode_id,optional"` // 0 is NoError
 	QueryTime      int64                 `json:"query_time,omitzero" parquet:"query_time,optional"`
 	ResponseTime   int64                 `json:"response_time,omitzero" parquet:"response_time,optional"`
 	Action         string                `json:"action,omitzero" parquet:"action,optional"`

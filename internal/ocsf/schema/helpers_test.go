@@ -136,7 +136,7 @@ func validEvents() map[string]ocsf.Event {
 		Answers: []ocsf.DNSAnswer{{Rdata: "185.166.143.1", Type: "A", Class: "IN", TTL: 60,
 			FlagIDs: []int32{1, 3}, Flags: []string{"Authoritative Answer", "Recursion Desired"}}},
 		Rcode:        "NoError",
-		RcodeID:      0,
+		RcodeID:      ptr[int32](0),
 		QueryTime:    eventTime.UnixMilli(),
 		ResponseTime: eventTime.UnixMilli() + 3,
 		Action:       "Allowed",

@@ -176,7 +176,7 @@ func sampleEvents() []ocsf.Event {
 	dns.Query = ocsf.DNSQuery{Hostname: "mcp.atlassian.com.", Type: "A", Class: "IN"}
 	dns.Answers = []ocsf.DNSAnswer{{Rdata: "192.0.2.1", Type: "A", Class: "IN", FlagIDs: []int32{1, 3}, Flags: []string{"Authoritative Answer", "Recursion Desired"}},
 		{Rdata: "192.0.2.2", Type: "A"}}
-	dns.Rcode, dns.RcodeID = "NoError", 0
+	dns.Rcode, dns.RcodeID = "NoError", i32(0)
 	dns.Action, dns.ActionID = "Allowed", 1
 
 	var out []ocsf.Event
