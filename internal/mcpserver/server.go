@@ -260,6 +260,15 @@ func (s *Server) query(ctx context.Context, st Stmt, maxRows int) (*Rows, error)
 // tables lists the backend's tables.
 func (s *Server) tables(ctx context.Context) ([]Table, error) { return s.backend.Tables(ctx) }
 
+// limitParam tunes the "limit" property of a tool's input schema: a number or a numeric
+// string (see loosen), with its bounds advertised so that clients and models pick a valid
+// value. JSON Schema applies minimum and maximum to numbers only; a string is checked by
+// parseLimit.
+func limitParam(sch *jsonschema.Schema) {
+	loosen(sch, "limit", "integer")
+	setLimits(sch, "limit", 1, MaxLimit)
+}
+
 // setLimits sets minimum and maximum of an integer property of a schema. (No "default":
 // the go-sdk applies schema defaults by writing into the arguments object, and panics when a
 // client sends "arguments": null; the handlers apply defaults instead.)

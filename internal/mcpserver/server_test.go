@@ -43,6 +43,55 @@ func TestToolsAreListedReadOnlyWithSchemas(t *testing.T) {
 	}
 }
 
+// TestLimitBounds checks that every limit parameter advertises its bounds, that a number
+// outside them is refused by schema validation and a numeric string by the handler, and
+// that a numeric string inside them works.
+func TestLimitBounds(t *testing.T) {
+	srv, _ := localServer(t, mcpserver.DefaultSettings())
+	cs := connect(t, srv)
+	res, err := cs.ListTools(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var withLimit []string
+	for _, tool := range res.Tools {
+		b, _ := json.Marshal(tool.InputSchema)
+		var sch struct {
+			Properties map[string]struct {
+				Type    any      `json:"type"`
+				Minimum *float64 `json:"minimum"`
+				Maximum *float64 `json:"maximum"`
+			} `json:"properties"`
+		}
+		if err := json.Unmarshal(b, &sch); err != nil {
+			t.Fatalf("%s: %v", tool.Name, err)
+		}
+		p, ok := sch.Properties["limit"]
+		if !ok {
+			continue
+		}
+		withLimit = append(withLimit, tool.Name)
+		if p.Minimum == nil || *p.Minimum != 1 || p.Maximum == nil || *p.Maximum != mcpserver.MaxLimit || !strings.Contains(mustJSON(p.Type), `"string"`) {
+			t.Errorf("%s: limit schema %s", tool.Name, b)
+		}
+	}
+	slices.Sort(withLimit)
+	if want := []string{"list_findings", "list_mcp_servers", "search_guardduty_findings", "search_ip_addresses", "universal_security_search"}; !slices.Equal(withLimit, want) {
+		t.Fatalf("tools with a limit: %v, want %v", withLimit, want)
+	}
+	for _, limit := range []any{0, 1001, "0", "1001"} {
+		e := call(t, cs, "list_findings", map[string]any{"limit": limit})
+		if e.Success || !e.isError || !strings.Contains(e.text, "limit") {
+			t.Errorf("limit %#v: %+v", limit, e)
+		}
+	}
+	e := call(t, cs, "list_findings", map[string]any{"limit": "2"})
+	mustSucceed(t, "list_findings", e)
+	if e.Count != 2 {
+		t.Fatalf("limit \"2\": %d results", e.Count)
+	}
+}
+
 func TestLocalSearchIP(t *testing.T) {
 	srv, db := localServer(t, mcpserver.DefaultSettings())
 	cs := connect(t, srv)

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"errors"
-	"fmt"
 	"maps"
 	"slices"
 	"strconv"
@@ -51,15 +50,14 @@ type UniversalInput struct {
 }
 
 func (s *Server) addASLTools() {
-	limit := func(sch *jsonschema.Schema) { loosen(sch, "limit", "integer") }
 	addTool(s, "search_ip_addresses", "Search IP address",
 		"Search Security Lake for an IPv4 or IPv6 address as source or destination across data sources (VPC Flow Logs, CloudTrail, Route 53, ...). "+
 			"Default window: the last 7 days. Each result has timestamp, event_type, severity, ip_context (role, direction), network_info, aws_context and product_info; "+
 			"the summary gives the total, most common event type and highest severity.",
-		limit, s.searchIP)
+		limitParam, s.searchIP)
 	addTool(s, "search_guardduty_findings", "Search GuardDuty findings",
 		"Search GuardDuty findings (delivered to Security Lake through Security Hub) by finding id, severity and finding type, newest first. Default window: the last 7 days.",
-		limit, s.searchGuardDuty)
+		limitParam, s.searchGuardDuty)
 	addTool(s, "list_data_sources", "List data sources",
 		"List the Security Lake data sources (tables) available, with their OCSF version and, with include_schema, their columns.",
 		func(sch *jsonschema.Schema) { loosen(sch, "include_schema", "boolean") }, s.listDataSources)
@@ -70,7 +68,7 @@ func (s *Server) addASLTools() {
 		"Search findings, network activity, API calls or an IP address with filters; adapts to the sources present and to OCSF 1.0 and 1.1 tables, "+
 			"and falls back to Security Hub findings when no finding of the asked product exists.",
 		func(sch *jsonschema.Schema) {
-			limit(sch)
+			limitParam(sch)
 			setEnum(sch, "query_type", "findings", "network", "api_calls", "ip_search")
 			loosen(sch, "filters", "object")
 		}, s.universal)
@@ -887,5 +885,3 @@ func (s *Server) apiCalls(ctx context.Context, f map[string]string, limit int) (
 }
 
 var errNoLake = errors.New("mcpwatch's local lake is not available to this server: start it with --lake pointing at a lake built by `mcpwatch ingest` or `mcpwatch demo`")
-
-var _ = fmt.Sprint

@@ -5,8 +5,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/jsonschema-go/jsonschema"
-
 	"github.com/mcpwatch/mcpwatch/internal/ocsf"
 )
 
@@ -30,16 +28,15 @@ type ListServersInput struct {
 }
 
 func (s *Server) addFindingTools() {
-	limit := func(sch *jsonschema.Schema) { loosen(sch, "limit", "integer") }
 	addTool(s, "list_findings", "List mcpwatch findings",
 		"List mcpwatch's shadow-MCP findings (current version of each), most severe and most recent first, filtered by minimum severity, status, rule and time.",
-		limit, s.listFindings)
+		limitParam, s.listFindings)
 	addTool(s, "get_finding", "Get an mcpwatch finding",
 		"One mcpwatch finding with everything it holds: the evidence flows and their lake location, observables, MITRE ATT&CK techniques, remediation, and how many versions it has had.",
 		nil, s.getFinding)
 	addTool(s, "list_mcp_servers", "Inventory of MCP servers seen",
 		"The MCP servers mcpwatch's findings point at (address and port), with the rules that flagged each, its clients, bytes, first and last seen, and highest severity.",
-		limit, s.listServers)
+		limitParam, s.listServers)
 }
 
 func (s *Server) lakeQuery(ctx context.Context, st Stmt, maxRows int) (*Rows, error) {
