@@ -240,6 +240,21 @@ func TestLocalCatalogTools(t *testing.T) {
 	if txt := res.Contents[0].Text; !strings.Contains(txt, `"Network Activity"`) || !strings.Contains(txt, "src_endpoint.ip") {
 		t.Fatalf("schema resource: %.300s", txt)
 	}
+	index, err := cs.ReadResource(context.Background(), &mcp.ReadResourceParams{URI: "ocsf://schema/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var idx struct {
+		Sources []struct{ Table, URI string }
+	}
+	if err := json.Unmarshal([]byte(index.Contents[0].Text), &idx); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(idx.Sources, func(s struct{ Table, URI string }) bool {
+		return s.Table == "vpc_flow" && s.URI == "ocsf://schema/vpc_flow"
+	}) {
+		t.Fatalf("schema index: %s", index.Contents[0].Text)
+	}
 	if _, err := cs.ReadResource(context.Background(), &mcp.ReadResourceParams{URI: "ocsf://schema/nope"}); err == nil {
 		t.Fatal("unknown table resource read")
 	}
