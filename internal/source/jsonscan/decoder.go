@@ -88,6 +88,9 @@ func (d *Decoder) Reset(s string) {
 	d.s, d.i, d.err, d.more = s, 0, nil, d.more[:0]
 }
 
+// Text returns the text d reads.
+func (d *Decoder) Text() string { return d.s }
+
 // Err returns the first error, a *SyntaxError, or nil.
 func (d *Decoder) Err() error { return d.err }
 

@@ -7,6 +7,7 @@ import (
 	"io"
 	"math/bits"
 	"strconv"
+	"strings"
 	"time"
 	"unsafe"
 )
@@ -379,7 +380,8 @@ func (rd *Reader) value(env string, parse ParseFunc) Record {
 			return Record{Raw: raw, Envelope: env}
 		}
 		var se *SyntaxError
-		if errors.As(err, &se) && se.Offset >= len(view) { // the view ends inside the value
+		isSyntax := errors.As(err, &se)
+		if isSyntax && se.Offset >= len(view) { // the view ends inside the value
 			switch {
 			case len(view) > rd.max:
 				err = &TooLongError{rd.max}
@@ -388,6 +390,10 @@ func (rd *Reader) value(env string, parse ParseFunc) Record {
 			default:
 				err = ErrTruncated
 			}
+		} else if isSyntax && env == "" && se.Offset >= 0 && strings.IndexByte(view[:se.Offset], '\n') < 0 {
+			// A top-level record broken on its first line: take the input as lines (NDJSON)
+			// and resume at the next one, rather than follow its broken strings further.
+			return rd.restOfLine(env, err)
 		}
 		return rd.frame(env, err)
 	}

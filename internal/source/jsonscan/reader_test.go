@@ -227,3 +227,19 @@ func BenchmarkReaderEnvelope(b *testing.B) {
 		}
 	}
 }
+
+// TestReaderResync checks how a Reader resumes after a record it cannot read: at the next line
+// when the record breaks on its first line (NDJSON), after its brackets otherwise.
+func TestReaderResync(t *testing.T) {
+	in := "{\"a\":\"x,\"b\":1}\n{\"c\":2}\n{\n \"d\": tru,\n \"e\": \"}\"\n}\n{\"f\":3}"
+	got, err := readAll(t, in, 0, false)
+	want := []rec{
+		{`{"a":"x,"b":1}`, "", `invalid JSON at byte 10: expected ',' or '}', found 'b'`},
+		{`{"c":2}`, "", ""},
+		{"{\n \"d\": tru,\n \"e\": \"}\"\n}", "", "invalid JSON at byte 9: invalid literal (want true)"},
+		{`{"f":3}`, "", ""},
+	}
+	if err != io.EOF || !reflect.DeepEqual(got, want) {
+		t.Errorf("got %q, %v\nwant %q", got, err, want)
+	}
+}
