@@ -88,11 +88,11 @@ const slabLen = 1024
 // normalizer maps the fields of Resolver query log records to DNS Activity events. It reuses
 // its event: an event it returns is valid until the next call.
 type normalizer struct {
-	ev    ocsf.DNSActivity
-	d     jsonscan.Decoder
-	ans   []ocsf.DNSAnswer
-	obs   []ocsf.Observable
-	ints  []int32
+	ev   ocsf.DNSActivity
+	d    jsonscan.Decoder
+	ans  []ocsf.DNSAnswer
+	obs  []ocsf.Observable
+	ints []int32
 }
 
 // normalize maps the record text, whose fields f says where they are, to an event; region

@@ -17,8 +17,8 @@ import (
 // Firewall blocked; a query through an inbound Resolver endpoint, NXDOMAIN, over IPv6.
 const (
 	recInstance = `{"version":"1.100000","account_id":"123456789012","region":"eu-west-1","vpc_id":"vpc-0a1b2c3d4e5f67890","query_timestamp":"2025-03-04T09:15:27Z","query_name":"mcp.atlassian.com.","query_type":"A","query_class":"IN","rcode":"NOERROR","answers":[{"Rdata":"mcp.atlassian.com.cdn.cloudflare.net.","Type":"CNAME","Class":"IN"},{"Rdata":"104.18.32.47","Type":"A","Class":"IN"},{"Rdata":"172.64.155.209","Type":"A","Class":"IN"}],"srcaddr":"10.0.1.23","srcport":"41523","transport":"UDP","srcids":{"instance":"i-0123456789abcdef0"}}`
-	recBlocked = `{"version":"1.100000","account_id":"123456789012","region":"eu-west-1","vpc_id":"vpc-0a1b2c3d4e5f67890","query_timestamp":"2025-03-04T09:15:28Z","query_name":"server.smithery.ai.","query_type":"AAAA","query_class":"IN","rcode":"NOERROR","answers":[],"srcaddr":"10.0.1.23","srcport":"52011","transport":"UDP","srcids":{"instance":"i-0123456789abcdef0"},"firewall_rule_action":"BLOCK","firewall_rule_group_id":"rslvr-frg-0123456789abcdef","firewall_domain_list_id":"rslvr-fdl-0123456789abcdef"}`
-	recInbound = `{"version":"1.100000","account_id":"123456789012","region":"eu-west-1","vpc_id":"vpc-0a1b2c3d4e5f67890","query_timestamp":"2025-03-04T09:15:29.123Z","query_name":"nope.internal.example.","query_type":"TXT","query_class":"IN","rcode":"NXDOMAIN","answers":[],"srcaddr":"2001:db8:1::7","srcport":"53","transport":"TCP","srcids":{"resolver_endpoint":"rslvr-in-0123456789abcdef","resolver_network_interface":"rni-0123456789abcdef"}}`
+	recBlocked  = `{"version":"1.100000","account_id":"123456789012","region":"eu-west-1","vpc_id":"vpc-0a1b2c3d4e5f67890","query_timestamp":"2025-03-04T09:15:28Z","query_name":"server.smithery.ai.","query_type":"AAAA","query_class":"IN","rcode":"NOERROR","answers":[],"srcaddr":"10.0.1.23","srcport":"52011","transport":"UDP","srcids":{"instance":"i-0123456789abcdef0"},"firewall_rule_action":"BLOCK","firewall_rule_group_id":"rslvr-frg-0123456789abcdef","firewall_domain_list_id":"rslvr-fdl-0123456789abcdef"}`
+	recInbound  = `{"version":"1.100000","account_id":"123456789012","region":"eu-west-1","vpc_id":"vpc-0a1b2c3d4e5f67890","query_timestamp":"2025-03-04T09:15:29.123Z","query_name":"nope.internal.example.","query_type":"TXT","query_class":"IN","rcode":"NXDOMAIN","answers":[],"srcaddr":"2001:db8:1::7","srcport":"53","transport":"TCP","srcids":{"resolver_endpoint":"rslvr-in-0123456789abcdef","resolver_network_interface":"rni-0123456789abcdef"}}`
 )
 
 func TestReadShapes(t *testing.T) {
@@ -121,9 +121,13 @@ func TestUnusualRecords(t *testing.T) {
 		{"unknown rcode", strings.Replace(recInstance, `"NOERROR"`, `"BADCOOKIE2"`, 1),
 			func(e *ocsf.DNSActivity) bool { return *e.RcodeID == 99 && e.Rcode == "BADCOOKIE2" }},
 		{"alert", strings.Replace(recBlocked, `"BLOCK"`, `"ALERT"`, 1),
-			func(e *ocsf.DNSActivity) bool { return e.ActionID == 1 && e.DispositionID == 19 && e.Disposition == "Alert" }},
+			func(e *ocsf.DNSActivity) bool {
+				return e.ActionID == 1 && e.DispositionID == 19 && e.Disposition == "Alert"
+			}},
 		{"allow", strings.Replace(recBlocked, `"BLOCK"`, `"ALLOW"`, 1),
-			func(e *ocsf.DNSActivity) bool { return e.ActionID == 1 && e.DispositionID == 1 && e.Disposition == "Allowed" }},
+			func(e *ocsf.DNSActivity) bool {
+				return e.ActionID == 1 && e.DispositionID == 1 && e.Disposition == "Allowed"
+			}},
 		{"unknown firewall action", strings.Replace(recBlocked, `"BLOCK"`, `"REDIRECT"`, 1),
 			func(e *ocsf.DNSActivity) bool {
 				return e.ActionID == 0 && e.Action == "Unknown" && e.DispositionID == 99 && e.Disposition == "REDIRECT"
@@ -144,7 +148,9 @@ func TestUnusualRecords(t *testing.T) {
 					e.Unmapped["answers[].Type"] == "A" && len(e.Answers) == 3
 			}},
 		{"no account or region", strings.Replace(strings.Replace(recInstance, `"account_id":"123456789012",`, "", 1), `"region":"eu-west-1",`, "", 1),
-			func(e *ocsf.DNSActivity) bool { return e.Cloud.Account.UID == "999999999999" && e.Cloud.Region == "eu-west-1" }},
+			func(e *ocsf.DNSActivity) bool {
+				return e.Cloud.Account.UID == "999999999999" && e.Cloud.Region == "eu-west-1"
+			}},
 		{"escapes", strings.Replace(recInstance, `"mcp.atlassian.com."`, `"mcp.atlassian.com\u002e"`, 1),
 			func(e *ocsf.DNSActivity) bool { return e.Query.Hostname == "mcp.atlassian.com." }},
 		// The root and names hostname_t refuses are kept as asked (the validator's one tolerated error).
