@@ -15,8 +15,9 @@
 // # Conversion
 //
 // The class comes from each row's class_uid and the OCSF version from its metadata.version;
-// when the file sits in Security Lake's S3 layout (…/aws/<SOURCE>/<version>/region=<r>/
-// accountId=<a>/…), the layout's version, region and account fill what the rows lack.
+// when the file sits in Security Lake's S3 layout
+// (…/aws/<SOURCE>/<version>/region=<r>/accountId=<a>/…), the layout's version, region and
+// account fill what the rows lack.
 //
 //   - 4001 Network Activity → ocsf.NetworkActivity (VPC_FLOW), 4003 DNS Activity →
 //     ocsf.DNSActivity (ROUTE53), 6003 API Activity (3005 in rc.2), 3002 Authentication and
@@ -25,17 +26,25 @@
 //     ocsf.ImportedFinding (SH_FINDINGS). Other classes are dead-lettered with the reason
 //     (a *NoTypeError), as are EKS audit logs, which have no lake table yet.
 //   - Attributes are set by their OCSF names (the types' json tags). What a type has no
-//     attribute for is kept in unmapped under its attribute path ("connection_info.
-//     protocol_name", "malware[].name"), the values of a path within lists joined with
+//     attribute for is kept in unmapped under its attribute path ("metadata.log_level",
+//     "malware[].name"), the values of a path within lists joined with
 //     commas, so that nothing is dropped.
 //   - 1.0.0-rc.2 rows are upgraded to 1.1.0: the renames of upgradeRC2 and
 //     upgradeSecurityFinding; class, category, activity and type captions of 1.1.0 (rc.2's
-//     "Audit Activity" category is "Identity & Access Management"); action_id, which 1.1.0's
-//     security_control profile requires, from the disposition; every _dt twin and the
-//     datetime profile; observables as mcpwatch's own formats make them.
-//   - metadata.version is 1.1.0; cloud.provider, region and account are completed from the
-//     layout or the input's location when the row lacks them (rc.2 CloudTrail rows have no
-//     account: recipientAccountId in unmapped is used last).
+//     "Audit Activity" category is "Identity & Access Management"), an activity the 1.1.0
+//     class lacks (rc.2 DNS rows with Refuse and Fail) becoming Other (99) with its caption;
+//     action_id, which 1.1.0's security_control profile requires, from the disposition;
+//     every _dt twin and the datetime profile; observables as mcpwatch's own formats make
+//     them.
+//   - Every row: metadata.version is 1.1.0; cloud.provider, region and account are completed
+//     from the layout, else the input's location (rc.2 CloudTrail rows have no account:
+//     recipientAccountId in unmapped, else the actor's account, is used last); an endpoint
+//     ip that is no IP address is omitted ("-") or kept in unmapped; an endpoint with only a
+//     domain (CloudTrail's AWS service callers) gets it as svc_name too; an Authentication
+//     with neither service nor dst_endpoint gets its API's service, as 1.1.0 requires one.
+//
+// Timestamps may be INT64 with TIMESTAMP(MILLIS|MICROS|NANOS) or the legacy converted types,
+// or INT96; text must be UTF-8 (a row with other bytes is dead-lettered).
 package securitylake
 
 import (
