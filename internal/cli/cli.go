@@ -140,6 +140,8 @@ detects unauthorized MCP use, and answers questions about the lake with SQL.`,
 		newQueryCmd(e),
 		newValidateCmd(e),
 		newScanCmd(e),
+		newCatalogueCmd(e),
+		newPolicyCmd(e),
 		newMCPCmd(e),
 		newVersionCmd(e),
 	)

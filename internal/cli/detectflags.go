@@ -1,9 +1,9 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
-	"os"
 	"strconv"
 	"strings"
 
@@ -24,7 +24,7 @@ type detectFlags struct {
 
 func (d *detectFlags) register(cmd *cobra.Command) {
 	f := cmd.Flags()
-	f.StringArrayVar(&d.intelFiles, "intel", nil, "threat-intel file: one IP or CIDR per line, # comments (GuardDuty plain-text ThreatIntelSet); repeatable")
+	f.StringArrayVar(&d.intelFiles, "intel", nil, "threat-intel file in any GuardDuty ThreatIntelSet format (txt, stix, otx_csv, fire_eye, proof_point, alien_vault; detected from the content, or FORMAT:PATH) of IPs, CIDRs and domains; repeatable")
 	f.StringVar(&d.ports, "mcp-ports", "", "candidate MCP ports, comma-separated (default 8080,3000,5000,8000,9000,6274,6277; \"none\" disables the port rule)")
 	f.StringVar(&d.exfil, "exfil-bytes", "", "outbound bytes to a flagged endpoint that make an exfiltration finding (default 50MiB; suffixes KB, MB, GB, KiB, MiB, GiB)")
 	f.StringArrayVar(&d.internal, "internal-cidr", nil, "address block to treat as internal besides RFC 1918, RFC 6598, loopback, link-local and ULA; repeatable")
@@ -45,17 +45,20 @@ func (d *detectFlags) config(e *env) (detect.Config, error) {
 	cfg := detect.Config{ProductVersion: version.Version}
 	var sets []*intel.Set
 	for _, name := range d.intelFiles {
-		f, err := os.Open(name)
-		if err != nil {
-			return cfg, fmt.Errorf("--intel: %w", err)
-		}
-		set, bad, err := intel.Load(name, f)
-		f.Close()
+		set, bad, err := intel.LoadFile(name, intel.Options{})
 		if err != nil {
 			return cfg, fmt.Errorf("--intel %s: %w", name, err)
 		}
+		unsupported := 0
 		for _, pe := range bad {
+			if errors.Is(&pe, intel.ErrUnsupported) {
+				unsupported++
+				continue
+			}
 			e.log.Warn("threat-intel line ignored", "err", pe.Error())
+		}
+		if unsupported > 0 {
+			e.log.Info("threat-intel indicators of unsupported types ignored (file hashes, URLs...)", "file", name, "count", unsupported)
 		}
 		sets = append(sets, set)
 	}
