@@ -1,7 +1,12 @@
 package securitylake_test
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
+	"encoding/binary"
+	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -12,7 +17,10 @@ import (
 	"github.com/mcpwatch/mcpwatch/internal/lake"
 	"github.com/mcpwatch/mcpwatch/internal/ocsf"
 	"github.com/mcpwatch/mcpwatch/internal/source"
+	"github.com/mcpwatch/mcpwatch/internal/source/cloudtrail"
 	"github.com/mcpwatch/mcpwatch/internal/source/guardduty"
+	"github.com/mcpwatch/mcpwatch/internal/source/mcpinventory"
+	"github.com/mcpwatch/mcpwatch/internal/source/route53"
 	"github.com/mcpwatch/mcpwatch/internal/source/securityhub"
 	"github.com/mcpwatch/mcpwatch/internal/source/securitylake"
 	"github.com/mcpwatch/mcpwatch/internal/source/vpcflow"
@@ -110,4 +118,67 @@ func moduleRoot(t *testing.T) string {
 		}
 		dir = parent
 	}
+}
+
+// TestDetectAllSamples gives every input of the samples directory (raw CloudTrail, Route 53,
+// Security Hub and flow log inputs, Security Lake's Parquet) to the detection of a registry
+// of every format mcpwatch has: each must be claimed by exactly the format that reads it.
+func TestDetectAllSamples(t *testing.T) {
+	root := filepath.Join(moduleRoot(t), "..", "shared", "data", "security-lake-samples", "samples")
+	reg := source.NewRegistry(vpcflow.Format{}, cloudtrail.Format{}, route53.Format{}, mcpinventory.Format{},
+		securityhub.Format{}, guardduty.Format{}, securitylake.Format{})
+	n := 0
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || strings.HasSuffix(p, ".json") || strings.HasSuffix(p, ".md") {
+			return err
+		}
+		head := sniffHead(t, p)
+		want := "securitylake"
+		switch {
+		case strings.Contains(p, "vpc_flow-input"):
+			want = "vpcflow"
+		case strings.Contains(p, "securityhub-inputs"):
+			want = "securityhub"
+		case strings.Contains(p, "route53-inputs"):
+			want = "route53"
+		case strings.HasSuffix(p, ".test.gz"):
+			want = "cloudtrail"
+		}
+		f, err := reg.Detect(head)
+		if err != nil || f.Name() != want {
+			t.Errorf("%s: detected %v (%v), want %s", p, f, err, want)
+		}
+		n++
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 38+4+4+21 {
+		t.Errorf("detected %d inputs, want 67", n)
+	}
+}
+
+// sniffHead is what the ingest pipeline gives Format.Sniff: the first 64 KiB of the
+// decompressed content, or for Parquet the magic and the footer.
+func sniffHead(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b) > 2 && b[0] == 0x1f && b[1] == 0x8b {
+		zr, err := gzip.NewReader(bytes.NewReader(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b, err = io.ReadAll(zr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if bytes.HasPrefix(b, []byte("PAR1")) {
+		n := int(binary.LittleEndian.Uint32(b[len(b)-8:]))
+		return append([]byte("PAR1"), b[len(b)-8-n:len(b)-8]...)
+	}
+	return b[:min(len(b), 64<<10)]
 }
