@@ -246,6 +246,43 @@ func (d *Decoder) KeySpan() (Span, bool) {
 	return sp, d.err == nil
 }
 
+// KeyIs reports whether the next member of the object being read is named name, which must
+// need no escaping, and if so reads its name and colon, as Key would; otherwise it reads
+// nothing. It is a quick way to read the members of objects whose writer orders them.
+func (d *Decoder) KeyIs(name string) bool {
+	if d.err != nil || len(d.more) == 0 {
+		return false
+	}
+	s, i := d.s, d.i
+	for i < len(s) && s[i] <= ' ' && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r') {
+		i++
+	}
+	top := len(d.more) - 1
+	if d.more[top] {
+		if i >= len(s) || s[i] != ',' {
+			return false
+		}
+		i++
+		for i < len(s) && s[i] <= ' ' && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r') {
+			i++
+		}
+	}
+	end := i + 1 + len(name)
+	if end >= len(s) || s[i] != '"' || s[end] != '"' || s[i+1:end] != name {
+		return false
+	}
+	i = end + 1
+	for i < len(s) && s[i] <= ' ' && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r') {
+		i++
+	}
+	if i >= len(s) || s[i] != ':' {
+		return false
+	}
+	d.i = i + 1
+	d.more[top] = true
+	return true
+}
+
 // Elem reports whether the array being read has another element, which is then next. At the
 // end of the array, which it reads, and at an error it returns false.
 func (d *Decoder) Elem() bool {
@@ -635,13 +672,18 @@ func (d *Decoder) str() string {
 // strSpan reads the string at d.i (a '"') and returns where its content is.
 func (d *Decoder) strSpan() Span {
 	start := d.i + 1
-	end, escaped, errAt, msg := scanString(d.s, start)
-	if msg != "" {
-		d.fail(errAt, msg)
+	end, escaped := scanString(d.s, start)
+	if end < 0 {
+		d.failString(start)
 		return Span{}
 	}
 	d.i = end + 1
 	return Span{Start: start, End: end, Escaped: escaped}
+}
+
+// failString fails for the invalid string content that starts at s[start].
+func (d *Decoder) failString(start int) {
+	d.fail(stringError(d.s, start))
 }
 
 // Span is where a value, or the content of a string between its quotes, is in a text.
@@ -664,9 +706,9 @@ func (sp Span) IsZero() bool { return sp.End == 0 }
 
 // skipString reads the string at d.i, validating it.
 func (d *Decoder) skipString() {
-	end, _, errAt, msg := scanString(d.s, d.i+1)
-	if msg != "" {
-		d.fail(errAt, msg)
+	end, _ := scanString(d.s, d.i+1)
+	if end < 0 {
+		d.failString(d.i + 1)
 		return
 	}
 	d.i = end + 1
@@ -706,8 +748,9 @@ var special = func() (t [256]bool) {
 }()
 
 // scanString validates the string content that starts at s[i] and returns the index of its
-// closing quote and whether it holds escapes; msg says what is wrong, at errAt.
-func scanString(s string, i int) (end int, escaped bool, errAt int, msg string) {
+// closing quote and whether it holds escapes; end is -1 when the string is invalid or does
+// not end (stringError says why).
+func scanString(s string, i int) (end int, escaped bool) {
 	for {
 		// Skip to the next byte to look at, eight bytes at a time.
 		for {
@@ -724,45 +767,80 @@ func scanString(s string, i int) (end int, escaped bool, errAt int, msg string) 
 			i += 8
 		}
 		if i >= len(s) {
-			return 0, false, i, "unexpected end of input in a string"
+			return -1, false
 		}
 		switch c := s[i]; {
 		case c == '"':
-			return i, escaped, 0, ""
+			return i, escaped
 		case c == '\\':
 			escaped = true
 			if i+1 >= len(s) {
-				return 0, false, len(s), "unexpected end of input in a string"
+				return -1, false
 			}
 			switch s[i+1] {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
 				i += 2
 			case 'u':
-				for k := i + 2; k < i+6; k++ {
-					if k >= len(s) {
-						return 0, false, len(s), "unexpected end of input in a \\u escape"
-					}
-					if !isHex(s[k]) {
-						return 0, false, i, "invalid \\u escape"
-					}
+				if i+6 > len(s) || !isHex(s[i+2]) || !isHex(s[i+3]) || !isHex(s[i+4]) || !isHex(s[i+5]) {
+					return -1, false
 				}
 				i += 6
 			default:
-				return 0, false, i, "invalid escape \\" + string(rune(s[i+1]))
+				return -1, false
 			}
 		case c < 0x20:
-			return 0, false, i, "control character 0x" + strconv.FormatUint(uint64(c), 16) + " in a string"
+			return -1, false
 		default:
 			r, size := utf8.DecodeRuneInString(s[i:])
 			if r == utf8.RuneError && size <= 1 {
-				if !utf8.FullRuneInString(s[i:]) {
-					return 0, false, len(s), "unexpected end of input in a string"
-				}
-				return 0, false, i, "invalid UTF-8 in a string"
+				return -1, false
 			}
 			i += size
 		}
 	}
+}
+
+// stringError says where and why the string content that starts at s[i] is invalid or does
+// not end.
+func stringError(s string, i int) (errAt int, msg string) {
+	for ; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '"':
+			return i, "string ends" // not reached for an invalid string
+		case c == '\\':
+			if i+1 >= len(s) {
+				return len(s), "unexpected end of input in a string"
+			}
+			switch s[i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				i++
+			case 'u':
+				for k := i + 2; k < i+6; k++ {
+					if k >= len(s) {
+						return len(s), "unexpected end of input in a \\u escape"
+					}
+					if !isHex(s[k]) {
+						return i, "invalid \\u escape"
+					}
+				}
+				i += 5
+			default:
+				return i, "invalid escape \\" + string(rune(s[i+1]))
+			}
+		case c < 0x20:
+			return i, "control character 0x" + strconv.FormatUint(uint64(c), 16) + " in a string"
+		case c >= 0x80:
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if r == utf8.RuneError && size <= 1 {
+				if !utf8.FullRuneInString(s[i:]) {
+					return len(s), "unexpected end of input in a string"
+				}
+				return i, "invalid UTF-8 in a string"
+			}
+			i += size - 1
+		}
+	}
+	return len(s), "unexpected end of input in a string"
 }
 
 func isHex(c byte) bool {

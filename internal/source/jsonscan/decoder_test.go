@@ -304,3 +304,33 @@ func TestFrame(t *testing.T) {
 		}
 	}
 }
+
+func TestKeyIs(t *testing.T) {
+	var d Decoder
+	d.Reset(`{ "a" : 1 , "bc":"x","d\u0065":2,"f":3}`)
+	d.Object()
+	if d.KeyIs("b") || d.KeyIs("ab") || !d.KeyIs("a") || d.Num() != "1" {
+		t.Fatalf("first member: %v", d.Err())
+	}
+	if d.KeyIs("b") || !d.KeyIs("bc") || d.Str() != "x" {
+		t.Fatalf("second member: %v", d.Err())
+	}
+	// An escaped name is no match; Key reads it.
+	if d.KeyIs("de") {
+		t.Fatal("escaped name matched")
+	}
+	if k, ok := d.Key(); !ok || k != "de" || d.Num() != "2" {
+		t.Fatalf("third member %q: %v", k, d.Err())
+	}
+	if !d.KeyIs("f") || d.Num() != "3" || d.KeyIs("g") {
+		t.Fatalf("last member: %v", d.Err())
+	}
+	if _, more := d.Key(); more || d.End() != nil {
+		t.Fatalf("end: %v", d.Err())
+	}
+	d.Reset(`{"a"`)
+	d.Object()
+	if d.KeyIs("a") || d.Err() != nil {
+		t.Fatal("a name without colon matched")
+	}
+}

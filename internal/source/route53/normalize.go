@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/netip"
 	"strconv"
+	"strings"
 
 	"github.com/mcpwatch/mcpwatch/internal/ocsf"
 	"github.com/mcpwatch/mcpwatch/internal/source/jsonscan"
@@ -111,8 +112,7 @@ func (n *normalizer) normalize(text string, f *fields, region, account string) (
 	if name == "" {
 		return nil, errors.New("no query_name")
 	}
-	ev := &n.ev
-	*ev = template
+	ev := n.reset()
 	ev.SetTime(t)
 	ev.Metadata.Product.Version = get(f.version)
 	ev.Cloud.Account.UID, ev.Cloud.Region = get(f.accountID), get(f.region)
@@ -134,7 +134,7 @@ func (n *normalizer) normalize(text string, f *fields, region, account string) (
 	src := &ev.SrcEndpoint
 	if !f.srcaddr.IsZero() {
 		src.IP = get(f.srcaddr)
-		if ip, err := netip.ParseAddr(src.IP); err != nil || ip.Zone() != "" {
+		if !isIP(src.IP) {
 			return nil, errors.New("srcaddr " + strconv.Quote(src.IP) + " is not an IP address")
 		}
 	}
@@ -148,6 +148,9 @@ func (n *normalizer) normalize(text string, f *fields, region, account string) (
 	}
 	src.VPCUID = get(f.vpcID)
 	src.InstanceUID = get(f.instance)
+	if src.IP == "" && src.InstanceUID == "" {
+		return nil, errors.New("no srcaddr nor srcids.instance: a DNS Activity needs its src_endpoint")
+	}
 	ev.DstEndpoint.InstanceUID = get(f.resolverEndpoint)
 	ev.DstEndpoint.InterfaceUID = get(f.resolverInterface)
 	ev.ConnectionInfo.ProtocolName = get(f.transport)
@@ -218,6 +221,29 @@ func (n *normalizer) normalize(text string, f *fields, region, account string) (
 	ev.Unmapped = um
 	ev.Observables = n.observables(ev)
 	return ev, nil
+}
+
+// reset returns n's event with every attribute normalize sets zeroed, and the attributes of
+// every event set. The first time, it copies the template; later it clears only what changes,
+// field by field: copying a whole event makes the garbage collector look at all its pointers.
+func (n *normalizer) reset() *ocsf.DNSActivity {
+	ev := &n.ev
+	if ev.ClassUID == 0 {
+		*ev = template
+		return ev
+	}
+	ev.Metadata.Product.Version = ""
+	ev.Cloud.Account.UID, ev.Cloud.Region = "", ""
+	ev.Query = ocsf.DNSQuery{}
+	ev.Answers = nil
+	ev.Rcode, ev.RcodeID = "", nil
+	ev.SrcEndpoint.IP, ev.SrcEndpoint.Port, ev.SrcEndpoint.VPCUID, ev.SrcEndpoint.InstanceUID = "", nil, "", ""
+	ev.DstEndpoint.InstanceUID, ev.DstEndpoint.InterfaceUID = "", ""
+	ev.ConnectionInfo.ProtocolName = ""
+	ev.Disposition, ev.DispositionID = "", 0
+	ev.FirewallRule.UID = ""
+	ev.Unmapped, ev.Observables = nil, nil
+	return ev
 }
 
 // flatten adds the value d is at to um under name, as Security Lake flattens unmapped values:
@@ -294,13 +320,39 @@ func (n *normalizer) observables(ev *ocsf.DNSActivity) []ocsf.Observable {
 	return out[:len(out):len(out)]
 }
 
-// isIP reports whether s is an IPv4 or IPv6 address, quickly for the common IPv4 answers.
+// isIP reports whether s is an IPv4 or IPv6 address (without zone), quickly for IPv4.
 func isIP(s string) bool {
-	if len(s) < 2 || len(s) > 45 {
-		return false
+	if strings.IndexByte(s, ':') < 0 {
+		return isIPv4(s)
 	}
-	_, err := netip.ParseAddr(s)
-	return err == nil
+	ip, err := netip.ParseAddr(s)
+	return err == nil && ip.Zone() == ""
+}
+
+// isIPv4 reports whether s is a dotted-quad IPv4 address: four decimal numbers up to 255
+// without leading zeros, as netip.ParseAddr has them.
+func isIPv4(s string) bool {
+	fields, n, digits := 0, 0, 0
+	for i := range len(s) {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9':
+			if digits == 1 && n == 0 { // a leading zero
+				return false
+			}
+			n = n*10 + int(c-'0')
+			if digits++; n > 255 {
+				return false
+			}
+		case c == '.':
+			if digits == 0 || fields == 3 {
+				return false
+			}
+			fields, n, digits = fields+1, 0, 0
+		default:
+			return false
+		}
+	}
+	return fields == 3 && digits > 0
 }
 
 // isHostname reports whether s is a DNS name, with or without its final dot: labels of

@@ -2,8 +2,10 @@ package route53
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
+	"net/netip"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -46,9 +48,11 @@ func TestReadShapes(t *testing.T) {
 			strings.Replace(recInstance, `"41523"`, `"70000"`, 1) + "\n" +
 			strings.Replace(recInstance, `"query_timestamp":"2025-03-04T09:15:27Z",`, "", 1) + "\n" +
 			strings.Replace(recInstance, `"2025-03-04T09:15:27Z"`, `"2025-02-30T09:15:27Z"`, 1) + "\n" +
-			strings.Replace(recInstance, `"query_name":"mcp.atlassian.com.",`, "", 1),
-			want: "D D D D D", reasons: []string{`srcaddr "10.0.1" is not an IP address`, `srcport "70000" is not a port number`,
-				"no query_timestamp", `query_timestamp "2025-02-30T09:15:27Z" is not an RFC 3339 time`, "no query_name"}},
+			strings.Replace(recInstance, `"query_name":"mcp.atlassian.com.",`, "", 1) + "\n" +
+			strings.Replace(strings.Replace(recInstance, `"srcaddr":"10.0.1.23",`, "", 1), `"instance":"i-0123456789abcdef0"`, `"x":"y"`, 1),
+			want: "D D D D D D", reasons: []string{`srcaddr "10.0.1" is not an IP address`, `srcport "70000" is not a port number`,
+				"no query_timestamp", `query_timestamp "2025-02-30T09:15:27Z" is not an RFC 3339 time`, "no query_name",
+				"no srcaddr nor srcids.instance: a DNS Activity needs its src_endpoint"}},
 		{name: "truncated", in: recInstance + "\n" + recBlocked[:200], want: "E D", reasons: []string{"", jsonscan.ErrTruncated.Error()}},
 		{name: "truncated array", in: "[" + recInstance + ",", want: "E", err: "input ends inside its top-level array"},
 	}
@@ -204,5 +208,43 @@ func TestSinkErrorAndCancel(t *testing.T) {
 	s = &recordingSink{t: t}
 	if err := (Format{}).Read(context.Background(), source.Input{Name: "t", ReaderAt: r, Size: r.Size()}, s); err != nil || len(s.out) != 10 {
 		t.Errorf("ReaderAt: %v, %d records", err, len(s.out))
+	}
+}
+
+func TestIsIP(t *testing.T) {
+	for _, s := range []string{"1.2.3.4", "0.0.0.0", "255.255.255.255", "10.0.1.23", "::1", "2001:db8::1", "::ffff:1.2.3.4",
+		"1.2.3", "1.2.3.4.5", "256.1.1.1", "01.2.3.4", "1..2.3", ".1.2.3", "1.2.3.", "", "a.b.c.d", "fe80::1%eth0", "1.2.3.4 ", "example.com."} {
+		_, err := netip.ParseAddr(s)
+		want := err == nil && !strings.Contains(s, "%")
+		if got := isIP(s); got != want {
+			t.Errorf("isIP(%q) = %v, want %v", s, got, want)
+		}
+	}
+}
+
+// TestReuse checks that an event owes nothing to the records read before it: each record reads
+// the same after others as alone (Read reuses its event and clears it field by field).
+func TestReuse(t *testing.T) {
+	recs := []string{recInstance, recBlocked, recInbound,
+		`{"query_timestamp":"2025-03-04T09:15:27Z","query_name":"x.example.","srcids":{"instance":"i-1"}}`,
+		strings.Replace(recBlocked, `"BLOCK"`, `"ALERT"`, 1),
+		`{"query_timestamp":"2025-03-04T09:15:27Z","query_name":"y.example.","srcaddr":"10.0.0.1","srcport":"5","x":1}`}
+	alone := make([]string, len(recs))
+	for i, r := range recs {
+		s, err := read(t, Format{}, r)
+		if err != nil || len(s.events()) != 1 {
+			t.Fatalf("%v %+v", err, s.out)
+		}
+		b, _ := json.Marshal(s.events()[0])
+		alone[i] = string(b)
+	}
+	s, err := read(t, Format{}, strings.Join(recs, "\n")+"\n"+strings.Join(recs, "\n"))
+	if err != nil || len(s.events()) != 2*len(recs) {
+		t.Fatalf("%v %+v", err, s.out)
+	}
+	for i, ev := range s.events() {
+		if b, _ := json.Marshal(ev); string(b) != alone[i%len(recs)] {
+			t.Errorf("record %d after others:\n%s\nalone:\n%s", i+1, b, alone[i%len(recs)])
+		}
 	}
 }

@@ -19,14 +19,19 @@ type member struct {
 // fields is where the members of a record are, found by one validating pass over it (parse):
 // string members are spans of their content.
 type fields struct {
+	spans
+	answers []answer
+	other   []member
+}
+
+// spans are the fields of a record that hold no pointer, so that clearing them for the next
+// record costs the garbage collector nothing.
+type spans struct {
 	version, accountID, region, vpcID, queryTimestamp, queryName, queryType, queryClass,
 	rcode, srcaddr, srcport, transport, fwAction, fwRuleGroupID, fwDomainListID jsonscan.Span
 	srcportNumber bool // srcport is a JSON number, not a string
 
 	instance, resolverEndpoint, resolverInterface jsonscan.Span // of srcids
-
-	answers []answer
-	other   []member
 }
 
 // parser finds the fields of records; its methods are used by one goroutine.
@@ -35,69 +40,74 @@ type parser struct {
 	f fields
 }
 
+// The members of a record Resolver writes, in the order it writes them.
+const (
+	mVersion = iota
+	mAccountID
+	mRegion
+	mVPCID
+	mQueryTimestamp
+	mQueryName
+	mQueryType
+	mQueryClass
+	mRcode
+	mAnswers
+	mSrcaddr
+	mSrcport
+	mTransport
+	mSrcids
+	mFwAction
+	mFwRuleGroupID
+	mFwDomainListID
+	mOther
+)
+
+var memberNames = [...]string{"version", "account_id", "region", "vpc_id", "query_timestamp", "query_name",
+	"query_type", "query_class", "rcode", "answers", "srcaddr", "srcport", "transport", "srcids",
+	"firewall_rule_action", "firewall_rule_group_id", "firewall_domain_list_id"}
+
+// memberID returns the member constant of a member name, mOther for a name not listed.
+func memberID(key string) int {
+	for i, n := range memberNames {
+		if n == key {
+			return i
+		}
+	}
+	return mOther
+}
+
 // parse is the jsonscan.ParseFunc of Resolver query log records: it reads one object from the
-// start of text, validating it, and records where its members are in p.f.
+// start of text, validating it, and records where its members are in p.f. Members in the
+// order Resolver writes them are recognized at once; others by name.
 func (p *parser) parse(text string) (int, error) {
 	f := &p.f
-	answers, other := f.answers[:0], f.other[:0]
-	*f = fields{answers: answers, other: other}
+	f.spans, f.answers, f.other = spans{}, f.answers[:0], f.other[:0]
 	d := &p.d
 	d.Reset(text)
 	if !d.Object() {
 		return 0, d.Err()
 	}
+	next := 0
 	for {
-		ks, ok := d.KeySpan()
-		if !ok {
-			break
-		}
-		key := text[ks.Start:ks.End]
-		if ks.Escaped {
-			key = ks.In(text)
-		}
-		switch key {
-		case "version":
-			f.version = p.str(key)
-		case "account_id":
-			f.accountID = p.str(key)
-		case "region":
-			f.region = p.str(key)
-		case "vpc_id":
-			f.vpcID = p.str(key)
-		case "query_timestamp":
-			f.queryTimestamp = p.str(key)
-		case "query_name":
-			f.queryName = p.str(key)
-		case "query_type":
-			f.queryType = p.str(key)
-		case "query_class":
-			f.queryClass = p.str(key)
-		case "rcode":
-			f.rcode = p.str(key)
-		case "srcaddr":
-			f.srcaddr = p.str(key)
-		case "srcport":
-			if d.Peek() == jsonscan.Number {
-				f.srcport, _ = d.RawSpan()
-				f.srcportNumber = true
-			} else {
-				f.srcport = p.str(key)
+		var ks jsonscan.Span
+		id := mOther
+		if next < len(memberNames) && d.KeyIs(memberNames[next]) {
+			id = next
+		} else {
+			var ok bool
+			if ks, ok = d.KeySpan(); !ok {
+				break
 			}
-		case "transport":
-			f.transport = p.str(key)
-		case "firewall_rule_action":
-			f.fwAction = p.str(key)
-		case "firewall_rule_group_id":
-			f.fwRuleGroupID = p.str(key)
-		case "firewall_domain_list_id":
-			f.fwDomainListID = p.str(key)
-		case "srcids":
-			p.srcids()
-		case "answers":
-			p.answers()
-		default:
-			p.other("", ks)
+			if ks.Escaped {
+				id = memberID(ks.In(text))
+			} else {
+				id = memberID(text[ks.Start:ks.End])
+			}
 		}
+		if id != mOther {
+			next = id + 1
+		}
+		p.member(id, ks)
 	}
 	if err := d.Err(); err != nil {
 		return 0, err
@@ -105,8 +115,61 @@ func (p *parser) parse(text string) (int, error) {
 	return d.Offset(), nil
 }
 
-// str reads a member that must be a string or null (absent).
-func (p *parser) str(key string) jsonscan.Span {
+// member reads the value of member id (named at ks when it is mOther).
+func (p *parser) member(id int, ks jsonscan.Span) {
+	f, d := &p.f, &p.d
+	switch id {
+	case mVersion:
+		f.version = p.str(id)
+	case mAccountID:
+		f.accountID = p.str(id)
+	case mRegion:
+		f.region = p.str(id)
+	case mVPCID:
+		f.vpcID = p.str(id)
+	case mQueryTimestamp:
+		f.queryTimestamp = p.str(id)
+	case mQueryName:
+		f.queryName = p.str(id)
+	case mQueryType:
+		f.queryType = p.str(id)
+	case mQueryClass:
+		f.queryClass = p.str(id)
+	case mRcode:
+		f.rcode = p.str(id)
+	case mSrcaddr:
+		f.srcaddr = p.str(id)
+	case mSrcport:
+		if d.Peek() == jsonscan.Number {
+			f.srcport, _ = d.RawSpan()
+			f.srcportNumber = true
+		} else {
+			f.srcport = p.str(id)
+		}
+	case mTransport:
+		f.transport = p.str(id)
+	case mFwAction:
+		f.fwAction = p.str(id)
+	case mFwRuleGroupID:
+		f.fwRuleGroupID = p.str(id)
+	case mFwDomainListID:
+		f.fwDomainListID = p.str(id)
+	case mSrcids:
+		p.srcids()
+	case mAnswers:
+		p.answers()
+	default:
+		p.other("", ks)
+	}
+}
+
+// str reads member id, which must be a string or null (absent).
+func (p *parser) str(id int) jsonscan.Span {
+	return p.strNamed(memberNames[id])
+}
+
+// strNamed reads a member named key that must be a string or null (absent).
+func (p *parser) strNamed(key string) jsonscan.Span {
 	sp, k := p.d.NextString()
 	switch k {
 	case jsonscan.String:
@@ -168,11 +231,11 @@ func (p *parser) srcids() {
 		}
 		switch key := ks.In(p.d.Text()); key {
 		case "instance":
-			p.f.instance = p.str("srcids.instance")
+			p.f.instance = p.strNamed("srcids.instance")
 		case "resolver_endpoint":
-			p.f.resolverEndpoint = p.str("srcids.resolver_endpoint")
+			p.f.resolverEndpoint = p.strNamed("srcids.resolver_endpoint")
 		case "resolver_network_interface":
-			p.f.resolverInterface = p.str("srcids.resolver_network_interface")
+			p.f.resolverInterface = p.strNamed("srcids.resolver_network_interface")
 		default:
 			p.other("srcids.", ks)
 		}
@@ -210,11 +273,11 @@ func (p *parser) answers() {
 			}
 			switch key := ks.In(p.d.Text()); key {
 			case "Rdata":
-				a.rdata = p.str("answers[].Rdata")
+				a.rdata = p.strNamed("answers[].Rdata")
 			case "Type":
-				a.typ = p.str("answers[].Type")
+				a.typ = p.strNamed("answers[].Type")
 			case "Class":
-				a.class = p.str("answers[].Class")
+				a.class = p.strNamed("answers[].Class")
 			default:
 				p.other("answers[].", ks)
 			}

@@ -9,8 +9,9 @@
 // Logs exports whose lines start with a timestamp. Compression is the caller's business. Every
 // record yields exactly one call of the sink with its 1-based number in the input: Event, or
 // DeadLetter with a precise reason for a record that is not valid JSON (RFC 8259, UTF-8), is
-// longer than Format.MaxRecordBytes, has a member of the wrong type, lacks query_timestamp or
-// query_name, or has a srcaddr that is no IP address or a srcport that is no port.
+// longer than Format.MaxRecordBytes, has a member of the wrong type, lacks query_timestamp,
+// query_name or a source (srcaddr or srcids.instance), or has a srcaddr that is no IP address
+// or a srcport that is no port.
 //
 // # Mapping
 //

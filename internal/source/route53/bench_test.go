@@ -1,0 +1,119 @@
+package route53
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/mcpwatch/mcpwatch/internal/ocsf"
+	"github.com/mcpwatch/mcpwatch/internal/source"
+)
+
+// discardSink counts what it receives and keeps nothing, like a sink that encodes each event
+// at once.
+type discardSink struct{ events, dead, skipped int }
+
+func (s *discardSink) Event(ocsf.Event, int64) error          { s.events++; return nil }
+func (s *discardSink) DeadLetter([]byte, int64, string) error { s.dead++; return nil }
+func (s *discardSink) Skip(int64, string) error               { s.skipped++; return nil }
+
+var _ source.Sink = (*discardSink)(nil)
+
+// benchRecords is how many records one benchmark iteration reads.
+const benchRecords = 4096
+
+// queryLog generates an S3 delivery of n Resolver query log records: instances of a VPC
+// resolving names of a few services, most with answers, some NXDOMAIN, some through an inbound
+// endpoint, some blocked or alerted by DNS Firewall.
+func queryLog(n int) []byte {
+	rng := rand.New(rand.NewPCG(5, 6))
+	names := []string{"mcp.atlassian.com.", "api.github.com.", "s3.eu-west-1.amazonaws.com.", "server.smithery.ai.",
+		"sts.eu-west-1.amazonaws.com.", "registry.npmjs.org.", "pypi.org.", "ip-10-0-1-23.eu-west-1.compute.internal."}
+	var b bytes.Buffer
+	for i := range n {
+		name := names[rng.IntN(len(names))]
+		if rng.IntN(8) == 0 {
+			name = fmt.Sprintf("%x.t.example.net.", rng.Uint64())
+		}
+		qtype := []string{"A", "AAAA", "A", "HTTPS"}[rng.IntN(4)]
+		fmt.Fprintf(&b, `{"version":"1.100000","account_id":"123456789012","region":"eu-west-1","vpc_id":"vpc-0a1b2c3d4e5f67890","query_timestamp":"2025-03-04T%02d:%02d:%02dZ","query_name":"%s","query_type":"%s","query_class":"IN",`,
+			i/3600%24, i/60%60, i%60, name, qtype)
+		switch r := rng.IntN(20); {
+		case r == 0:
+			b.WriteString(`"rcode":"NXDOMAIN","answers":[],`)
+		default:
+			b.WriteString(`"rcode":"NOERROR","answers":[`)
+			k := 1 + rng.IntN(3)
+			for j := range k {
+				if j > 0 {
+					b.WriteByte(',')
+				}
+				if j == 0 && k > 1 {
+					fmt.Fprintf(&b, `{"Rdata":"%sedgekey.net.","Type":"CNAME","Class":"IN"}`, name)
+				} else {
+					fmt.Fprintf(&b, `{"Rdata":"%d.%d.%d.%d","Type":"A","Class":"IN"}`, 3+rng.IntN(200), rng.IntN(256), rng.IntN(256), 1+rng.IntN(254))
+				}
+			}
+			b.WriteString(`],`)
+		}
+		if rng.IntN(10) == 0 {
+			fmt.Fprintf(&b, `"srcaddr":"192.168.%d.%d","srcport":"%d","transport":"UDP","srcids":{"resolver_endpoint":"rslvr-in-0123456789abcdef","resolver_network_interface":"rni-0123456789abcdef"}`,
+				rng.IntN(256), 1+rng.IntN(254), 1024+rng.IntN(60000))
+		} else {
+			fmt.Fprintf(&b, `"srcaddr":"10.0.%d.%d","srcport":"%d","transport":"UDP","srcids":{"instance":"i-0%016x"}`,
+				rng.IntN(4), 2+rng.IntN(250), 1024+rng.IntN(60000), rng.Uint64()>>4)
+		}
+		if rng.IntN(25) == 0 {
+			fmt.Fprintf(&b, `,"firewall_rule_action":"%s","firewall_rule_group_id":"rslvr-frg-0123456789abcdef","firewall_domain_list_id":"rslvr-fdl-0123456789abcdef"`,
+				[]string{"BLOCK", "ALERT"}[rng.IntN(2)])
+		}
+		b.WriteString("}\n")
+	}
+	return b.Bytes()
+}
+
+// BenchmarkReadNormalize reads an S3 delivery of Resolver query logs through Format.Read
+// (framing, parsing, normalization to OCSF, the sink call) and reports records/s, records per
+// CPU second (what one core does alone) and allocations per record.
+func BenchmarkReadNormalize(b *testing.B) {
+	data := queryLog(benchRecords)
+	b.SetBytes(int64(len(data)))
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	mallocs := ms.Mallocs
+	cpu := processCPUTime()
+	records := 0
+	for b.Loop() {
+		s := &discardSink{}
+		if err := (Format{}).Read(b.Context(), source.Input{Name: "bench", R: bytes.NewReader(data)}, s); err != nil {
+			b.Fatal(err)
+		}
+		if s.events != benchRecords {
+			b.Fatalf("%d events, %d dead", s.events, s.dead)
+		}
+		records += s.events
+	}
+	cpu = processCPUTime() - cpu
+	runtime.ReadMemStats(&ms)
+	b.ReportMetric(float64(records)/b.Elapsed().Seconds(), "records/s")
+	if cpu > 0 {
+		b.ReportMetric(float64(records)/cpu.Seconds(), "records/cpu-s")
+	}
+	b.ReportMetric(float64(ms.Mallocs-mallocs)/float64(records), "allocs/record")
+	b.ReportMetric(float64(len(data))/benchRecords, "bytes/record")
+}
+
+// TestQueryLogValid checks the benchmark's input: every record an event, every event valid.
+func TestQueryLogValid(t *testing.T) {
+	data := queryLog(300)
+	s, err := read(t, Format{}, string(data))
+	if err != nil || len(s.events()) != 300 {
+		t.Fatalf("%v: %d events of %d", err, len(s.events()), len(s.out))
+	}
+	if !strings.HasSuffix(string(data), "}\n") {
+		t.Error("not NDJSON")
+	}
+}

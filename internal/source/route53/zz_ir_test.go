@@ -1,0 +1,25 @@
+package route53
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"strconv"
+	"testing"
+
+	"github.com/mcpwatch/mcpwatch/internal/source"
+)
+
+func TestIRHarness(t *testing.T) {
+	n, _ := strconv.Atoi(os.Getenv("IR_ITERS"))
+	if n == 0 {
+		t.Skip()
+	}
+	data := queryLog(benchRecords)
+	for range n {
+		s := &discardSink{}
+		if err := (Format{}).Read(context.Background(), source.Input{Name: "b", R: bytes.NewReader(data)}, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
