@@ -69,3 +69,6 @@ require (
 	google.golang.org/protobuf v1.36.11 // indirect
 	gopkg.in/yaml.v3 v3.0.1 // indirect
 )
+
+// parquet-go v0.32.0 with one fix (nulls written as zero values): see third_party/parquet-go/PATCHED.md.
+replace github.com/parquet-go/parquet-go => ./third_party/parquet-go

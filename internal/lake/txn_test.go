@@ -2,6 +2,7 @@ package lake
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -750,6 +751,61 @@ func TestFooterNamesEveryColumn(t *testing.T) {
 				}
 			}
 			f.Close()
+		}
+	}
+}
+
+// TestOptionalNullsSurviveBatches writes batches of flows whose optional attributes are
+// absent or present in the patterns that broke parquet-go v0.32.0 (a run of y absent rows, a
+// run of y present rows, then absent rows to the end of a 64-row word of its null bitmap) with
+// the lake's writer options, and reads the raw Parquet values back: an absent attribute must
+// be null, never a zero value (see third_party/parquet-go/PATCHED.md; unpatched, rows after
+// the present run read back as "" and 0).
+func TestOptionalNullsSurviveBatches(t *testing.T) {
+	cfg := defaultConfig()
+	for y := 1; y < 32; y++ {
+		rows := make([]ocsf.NetworkActivity, 64)
+		present := func(i int) bool { return i >= y && i < 2*y }
+		for i := range rows {
+			flow(&rows[i], i, "111111111111", "us-east-1", day0)
+			rows[i].SrcEndpoint.InstanceUID, rows[i].ConnectionInfo.BoundaryID = "", 0
+			if present(i) {
+				rows[i].SrcEndpoint.InstanceUID, rows[i].ConnectionInfo.BoundaryID = fmt.Sprintf("i-%017d", i), 7
+			}
+		}
+		var buf bytes.Buffer
+		w := parquet.NewGenericWriter[ocsf.NetworkActivity](&buf, cfg.writerOptions()...)
+		if _, err := w.Write(rows); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		pf, err := parquet.OpenFile(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cols := map[string]int{}
+		for _, name := range [][]string{{"src_endpoint", "instance_uid"}, {"connection_info", "boundary_id"}} {
+			leaf, ok := pf.Schema().Lookup(name...)
+			if !ok {
+				t.Fatalf("no column %v", name)
+			}
+			cols[strings.Join(name, ".")] = leaf.ColumnIndex
+		}
+		got := make([]parquet.Row, 64)
+		n, _ := parquet.NewReader(pf).ReadRows(got)
+		if n != 64 {
+			t.Fatalf("read %d rows", n)
+		}
+		for i, row := range got {
+			for _, v := range row {
+				for name, c := range cols {
+					if v.Column() == c && v.IsNull() == present(i) {
+						t.Fatalf("y=%d row %d: %s null = %v, want %v (value %q)", y, i, name, v.IsNull(), !present(i), v.String())
+					}
+				}
+			}
 		}
 	}
 }
