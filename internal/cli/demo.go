@@ -66,7 +66,8 @@ no-op for the data already there (the lake recognizes the files it has ingested)
 			line := progress.Start(e.stderr, 200*time.Millisecond, func() string {
 				return fmt.Sprintf("generating %s flow-log records...", progress.Count(int64(records)))
 			})
-			gen, err := demo.Generate(ctx, demo.Config{Dir: out, Records: records, Seed: seed, Day: d, Benign: benign})
+			gen, err := demo.Generate(ctx, demo.Config{Dir: out, Records: records, Seed: seed, Day: d, Benign: benign,
+				Sources: demo.AllSources})
 			line.Stop()
 			if err != nil {
 				return err

@@ -18,13 +18,19 @@ import (
 	"github.com/mcpwatch/mcpwatch/internal/output"
 	"github.com/mcpwatch/mcpwatch/internal/progress"
 	"github.com/mcpwatch/mcpwatch/internal/source"
+	"github.com/mcpwatch/mcpwatch/internal/source/cloudtrail"
+	"github.com/mcpwatch/mcpwatch/internal/source/guardduty"
 	"github.com/mcpwatch/mcpwatch/internal/source/mcpinventory"
+	"github.com/mcpwatch/mcpwatch/internal/source/route53"
+	"github.com/mcpwatch/mcpwatch/internal/source/securityhub"
+	"github.com/mcpwatch/mcpwatch/internal/source/securitylake"
 	"github.com/mcpwatch/mcpwatch/internal/source/vpcflow"
 )
 
 // formats are the input formats mcpwatch reads.
 func formats() *source.Registry {
-	return source.NewRegistry(vpcflow.Format{}, mcpinventory.Format{})
+	return source.NewRegistry(vpcflow.Format{}, cloudtrail.Format{}, route53.Format{}, securityhub.Format{},
+		guardduty.Format{}, securitylake.Format{}, mcpinventory.Format{})
 }
 
 func newIngestCmd(e *env) *cobra.Command {
