@@ -17,8 +17,9 @@
 // integrity validation) and for the events Security Lake keeps out of CLOUD_TRAIL_MGMT
 // (Insights, data and network activity events); DeadLetter with a precise reason for a record
 // that is not valid JSON (RFC 8259, UTF-8), is longer than Format.MaxRecordBytes, lacks
-// eventName or eventTime, has a member of the wrong type, or cannot make a valid event (no
-// actor, or an API call without source).
+// eventName or eventTime, has a member of the wrong type, or cannot make a valid OCSF event (no
+// actor; an API call without source; an authentication without user or service; an account
+// change without user).
 //
 // # Mapping
 //
@@ -51,8 +52,9 @@
 //     credentialId), account.uid (accountId); session.created_time and created_time_dt
 //     (sessionContext.attributes.creationDate), is_mfa (mfaAuthenticated), issuer
 //     (sessionIssuer.arn); invoked_by; idp.name (webIdFederationData.federatedProvider or
-//     identityProvider), idp.uid (onBehalfOf.identityStoreArn). A user with no uid, name or
-//     account (an AWS service's identity) is left out, its type kept in unmapped.
+//     identityProvider), idp.uid (onBehalfOf.identityStoreArn). A user that only a principal
+//     id identifies has it as uid; a user with no uid, name or account (an AWS service's
+//     identity) is left out, its type kept in unmapped.
 //   - status and status_id: Failure (2) with an errorCode, else Success (1).
 //   - unmapped: every other member, flattened as Security Lake does ("a.b" for members of
 //     objects, "a[]" for elements of arrays, values of one name joined by ","), and
@@ -62,7 +64,8 @@
 //
 // API Activity also has resources (uid from ARN, type, owner.account.uid from accountId).
 // Authentication has user (uid roleArn and name roleSessionName of the request when it has
-// them, else uid arn and uid_alt principalId of the identity, else its userName and account),
+// them, else uid arn and uid_alt principalId of the identity, else its userName and account,
+// else its principal id as uid),
 // status from responseElements.ConsoleLogin (Unknown without it nor an errorCode), is_mfa from
 // additionalEventData.MFAUsed, dst_endpoint.svc_name from additionalEventData.LoginTo.
 // Account Change has user, the user or role changed (name from the request's userName or

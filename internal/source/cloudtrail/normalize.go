@@ -217,10 +217,11 @@ func (n *normalizer) normalize(text string, f *fields, h hints) (ocsf.Event, err
 		if req[0] != "" {
 			a.User.UID, a.User.Name = req[0], req[1]
 		} else {
-			a.User.UID, a.User.UIDAlt = id.arn, id.principalID
-		}
-		if a.User.UID == "" && a.User.Name == "" {
-			a.User.Name, a.User.Account.UID = id.userName, id.accountID
+			a.User = ocsf.User{UID: id.arn, UIDAlt: id.principalID}
+			if !hasUser(&a.User) {
+				a.User.Name, a.User.Account.UID = id.userName, id.accountID
+			}
+			promote(&a.User)
 		}
 		switch resp[0] {
 		case "Success":
@@ -244,7 +245,12 @@ func (n *normalizer) normalize(text string, f *fields, h hints) (ocsf.Event, err
 		a.DstEndpoint.SvcName = extra.loginTo
 		if a.DstEndpoint.SvcName == "" {
 			// Authentication needs a service or a dst_endpoint: the service authenticating.
-			a.Service.Name = source
+			if a.Service.Name = source; source == "" {
+				return nil, errors.New("no eventSource nor additionalEventData.LoginTo: an Authentication needs its service")
+			}
+		}
+		if !hasUser(&a.User) {
+			return nil, errors.New("no user: neither the request (roleArn) nor userIdentity names the user authenticated")
 		}
 		user = &a.User
 		if err := n.flattenMember(text, "resources", f.resources, um); err != nil {
@@ -260,6 +266,7 @@ func (n *normalizer) normalize(text string, f *fields, h hints) (ocsf.Event, err
 			// No user changed by name (ChangePassword, account settings): the actor's own.
 			a.User = ocsf.User{UID: id.arn, Name: id.userName, UIDAlt: id.principalID,
 				Account: ocsf.Account{UID: id.accountID}}
+			promote(&a.User)
 		}
 		if activity == activityOther && name == "UpdateAccessKey" {
 			if v, err := n.members(text, f.requestParameters, "status"); err == nil {
@@ -270,6 +277,9 @@ func (n *normalizer) normalize(text string, f *fields, h hints) (ocsf.Event, err
 					classifications[classKey{class, acctDisable}].apply(base)
 				}
 			}
+		}
+		if !hasUser(&a.User) {
+			return nil, errors.New("no user: neither the request, the response nor userIdentity names the user changed")
 		}
 		a.StatusID, a.Status = status, statusNames[status]
 		user = &a.User
@@ -289,7 +299,10 @@ func (n *normalizer) normalize(text string, f *fields, h hints) (ocsf.Event, err
 		ev = a
 	}
 	if actor.User == (ocsf.User{}) && actor.InvokedBy == "" && actor.Session == (ocsf.Session{}) {
-		return nil, errors.New("no userIdentity: an event needs its actor")
+		if f.userIdentity.IsZero() {
+			return nil, errors.New("no userIdentity: an event needs its actor")
+		}
+		return nil, errors.New("userIdentity names no actor (no user, session or invoking service)")
 	}
 
 	for _, m := range f.other {
@@ -302,6 +315,18 @@ func (n *normalizer) normalize(text string, f *fields, h hints) (ocsf.Event, err
 	}
 	base.Observables = n.observables(src, actor, user, resourcesOf(ev))
 	return ev, nil
+}
+
+// promote makes the principal id (uid_alt) of a user that nothing else identifies its uid.
+func promote(u *ocsf.User) {
+	if !hasUser(u) && u.UIDAlt != "" {
+		u.UID, u.UIDAlt = u.UIDAlt, ""
+	}
+}
+
+// hasUser reports whether u is a valid OCSF user: one of uid, name and account at least.
+func hasUser(u *ocsf.User) bool {
+	return u.UID != "" || u.Name != "" || u.Account.UID != ""
 }
 
 func resourcesOf(ev ocsf.Event) []ocsf.ResourceDetails {
@@ -627,7 +652,8 @@ func (n *normalizer) actor(a *ocsf.Actor, id *identity, extraUserName string, um
 	} else if id.credentialID != "" {
 		um["userIdentity.credentialId"] = id.credentialID
 	}
-	if u.UID == "" && u.Name == "" && u.Account.UID == "" {
+	promote(u)
+	if !hasUser(u) {
 		if u.Type != "" {
 			um["userIdentity.type"] = u.Type
 		}

@@ -406,3 +406,39 @@ func TestReaderAt(t *testing.T) {
 		t.Errorf("%v %s", err, kinds(s))
 	}
 }
+
+// TestIncompleteIdentities reads events whose identities say little: each is a valid event, or
+// a dead letter saying what is missing.
+func TestIncompleteIdentities(t *testing.T) {
+	const tm = `"eventTime":"2025-01-02T03:04:05Z","sourceIPAddress":"192.0.2.1",`
+	tests := []struct {
+		rec, want string
+		check     func(ocsf.Event) bool
+	}{
+		{`{"eventName":"AssumeRole",` + tm + `"userIdentity":{"type":"X","principalId":"p"},"eventSource":"sts.amazonaws.com"}`, "",
+			func(e ocsf.Event) bool {
+				a := e.(*ocsf.Authentication)
+				return a.User.UID == "p" && a.Actor.User.UID == "p" && a.Service.Name == "sts.amazonaws.com"
+			}},
+		{`{"eventName":"ConsoleLogin",` + tm + `"userIdentity":{"type":"IAMUser","userName":"u"}}`,
+			"no eventSource nor additionalEventData.LoginTo: an Authentication needs its service", nil},
+		{`{"eventName":"AssumeRole",` + tm + `"eventSource":"sts.amazonaws.com","userIdentity":{"type":"AWSService","invokedBy":"ec2.amazonaws.com"}}`,
+			"no user: neither the request (roleArn) nor userIdentity names the user authenticated", nil},
+		{`{"eventName":"CreateUser","eventSource":"iam.amazonaws.com",` + tm + `"userIdentity":{"type":"X","invokedBy":"x"}}`,
+			"no user: neither the request, the response nor userIdentity names the user changed", nil},
+		{`{"eventName":"CreateUser","eventSource":"iam.amazonaws.com",` + tm + `"userIdentity":{"type":"X","principalId":"p"}}`, "",
+			func(e ocsf.Event) bool { a := e.(*ocsf.AccountChange); return a.User.UID == "p" && a.Actor.User.UID == "p" }},
+		{`{"eventName":"DescribeRegions","eventSource":"ec2.amazonaws.com",` + tm + `"userIdentity":{"type":"X"}}`,
+			"userIdentity names no actor (no user, session or invoking service)", nil},
+	}
+	for _, tt := range tests {
+		s, err := read(t, Format{}, tt.rec)
+		if err != nil || len(s.out) != 1 {
+			t.Fatalf("%v %+v", err, s.out)
+		}
+		o := s.out[0]
+		if o.reason != tt.want || tt.check != nil && (o.event == nil || !tt.check(o.event)) {
+			t.Errorf("%s: %+v", tt.rec, o)
+		}
+	}
+}

@@ -356,7 +356,7 @@ func (d *Decoder) Num() string {
 		return ""
 	}
 	start := d.i
-	d.number()
+	d.number(len(d.more) > 0)
 	return d.s[start:d.i]
 }
 
@@ -605,7 +605,7 @@ func (d *Decoder) skip(depth int) {
 		d.literal("null")
 	default:
 		if kindOf[c] == Number {
-			d.number()
+			d.number(depth > 0)
 		} else {
 			d.fail(d.i, "unexpected "+quoteByte(c))
 		}
@@ -624,8 +624,9 @@ func (d *Decoder) literal(lit string) {
 	d.i += len(lit)
 }
 
-// number reads a number as RFC 8259 writes it.
-func (d *Decoder) number() {
+// number reads a number as RFC 8259 writes it. A number nested in an object or array cannot
+// end the input: when it runs to its end, the input was cut (more digits may follow).
+func (d *Decoder) number(nested bool) {
 	s, i := d.s, d.i
 	if i < len(s) && s[i] == '-' {
 		i++
@@ -660,6 +661,10 @@ func (d *Decoder) number() {
 		}
 		for ; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
 		}
+	}
+	if nested && i == len(s) {
+		d.fail(i, "unexpected end of input in a number")
+		return
 	}
 	d.i = i
 }
