@@ -427,7 +427,10 @@ func TestIncompleteIdentities(t *testing.T) {
 		{`{"eventName":"CreateUser","eventSource":"iam.amazonaws.com",` + tm + `"userIdentity":{"type":"X","invokedBy":"x"}}`,
 			"no user: neither the request, the response nor userIdentity names the user changed", nil},
 		{`{"eventName":"CreateUser","eventSource":"iam.amazonaws.com",` + tm + `"userIdentity":{"type":"X","principalId":"p"}}`, "",
-			func(e ocsf.Event) bool { a := e.(*ocsf.AccountChange); return a.User.UID == "p" && a.Actor.User.UID == "p" }},
+			func(e ocsf.Event) bool {
+				a := e.(*ocsf.AccountChange)
+				return a.User.UID == "p" && a.Actor.User.UID == "p"
+			}},
 		{`{"eventName":"DescribeRegions","eventSource":"ec2.amazonaws.com",` + tm + `"userIdentity":{"type":"X"}}`,
 			"userIdentity names no actor (no user, session or invoking service)", nil},
 	}
