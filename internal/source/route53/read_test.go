@@ -248,3 +248,26 @@ func TestReuse(t *testing.T) {
 		}
 	}
 }
+
+func TestSniff(t *testing.T) {
+	tests := []struct {
+		head string
+		want bool
+	}{
+		{recInstance + "\n" + recBlocked[:100], true},
+		{recInstance[:120], false}, // no query_name yet
+		{"[" + recInbound, true},
+		{"2025-03-04T09:15:27.000Z " + recBlocked, true},
+		{"{\n  \"version\": \"1.100000\",\n  \"query_timestamp\": \"2021-02-04T17:51:55Z\",\n  \"query_name\": \"a.\",\n  \"srcaddr\": \"1.2.3.4\"", true},
+		{`{"query_timestamp":"x","query_name":"y"}`, false},
+		{`{"Records":[{"query_timestamp":"x","query_name":"y","srcaddr":"z"}]}`, false},
+		{`{"eventVersion":"1.08","eventName":"x"}`, false},
+		{"PAR1\x00", false},
+		{"version account-id", false},
+	}
+	for _, tt := range tests {
+		if got := (Format{}).Sniff([]byte(tt.head)); got != tt.want {
+			t.Errorf("Sniff(%.80q) = %v, want %v", tt.head, got, tt.want)
+		}
+	}
+}
