@@ -2,8 +2,10 @@ package cloudtrail
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -163,4 +165,85 @@ func TestLogFileValid(t *testing.T) {
 	if !strings.HasPrefix(string(data), `{"Records":[{`) {
 		t.Errorf("not a log file")
 	}
+}
+
+// heapSink samples the heap while events stream in.
+type heapSink struct {
+	discardSink
+	peak uint64
+}
+
+func (s *heapSink) Event(ev ocsf.Event, pos int64) error {
+	if pos%2000 == 0 {
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		s.peak = max(s.peak, ms.HeapAlloc)
+	}
+	return s.discardSink.Event(ev, pos)
+}
+
+// repeatReader reads an S3 log file of n copies of the records of one, without holding it.
+type repeatReader struct {
+	prefix, elems, suffix string
+	n                     int
+	part, off             int
+}
+
+func (r *repeatReader) Read(p []byte) (int, error) {
+	m := 0
+	for m < len(p) {
+		var cur string
+		switch {
+		case r.part == 0:
+			cur = r.prefix
+		case r.part <= r.n:
+			cur = r.elems
+			if r.part > 1 && r.off == 0 {
+				p[m] = ','
+				m++
+				r.off = -1
+				continue
+			}
+		case r.part == r.n+1:
+			cur = r.suffix
+		default:
+			if m == 0 {
+				return 0, io.EOF
+			}
+			return m, nil
+		}
+		start := max(r.off, 0)
+		c := copy(p[m:], cur[start:])
+		m += c
+		r.off = start + c
+		if r.off == len(cur) {
+			r.part, r.off = r.part+1, 0
+		}
+	}
+	return m, nil
+}
+
+// TestLargeLogFileMemory streams a 90 MB log file (60,000 events) through Read: the heap stays
+// a small fraction of the input (the Records array is read element by element).
+func TestLargeLogFileMemory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("streams 90 MB")
+	}
+	file := string(logFile(t, 1000))
+	elems := strings.TrimSuffix(strings.TrimPrefix(file, `{"Records":[`), `]}`)
+	const copies = 60
+	r := &repeatReader{prefix: `{"Records":[`, elems: elems, suffix: `]}`, n: copies}
+	s := &heapSink{}
+	runtime.GC()
+	if err := (Format{}).Read(context.Background(), source.Input{Name: "big", R: r}, s); err != nil {
+		t.Fatal(err)
+	}
+	if s.events != copies*1000 || s.dead != 0 {
+		t.Fatalf("%d events, %d dead letters", s.events, s.dead)
+	}
+	size := uint64(len(elems)) * copies
+	if s.peak > size/4 || s.peak > 48<<20 {
+		t.Errorf("heap peaked at %d MB reading %d MB", s.peak>>20, size>>20)
+	}
+	t.Logf("heap peaked at %.1f MB reading %d MB", float64(s.peak)/(1<<20), size>>20)
 }
