@@ -64,14 +64,6 @@ type hints struct {
 	account, region string
 }
 
-// identity is what a record's userIdentity says.
-type identity struct {
-	typ, principalID, arn, accountID, accessKeyID, userName, invokedBy string
-	identityProvider, federatedProvider, credentialID                  string
-	onBehalfOfUserID, identityStoreArn                                 string
-	creationDate, mfaAuthenticated, issuerArn                          string
-}
-
 // normalizer maps the fields of CloudTrail records to OCSF events. It reuses its events: an
 // event it returns is valid until the next call.
 type normalizer struct {
@@ -152,7 +144,7 @@ func (n *normalizer) normalize(text string, f *fields, h hints) (ocsf.Event, err
 	}
 	base.Cloud = ocsf.Cloud{Provider: CloudProvider, Region: region, Account: ocsf.Account{UID: account}}
 
-	um := make(map[string]string, len(f.other)+4)
+	um := make(map[string]string, len(f.unmapped)+2)
 	if !f.recipientAccountID.IsZero() {
 		um["recipientAccountId"] = account
 	}
@@ -184,17 +176,37 @@ func (n *normalizer) normalize(text string, f *fields, h hints) (ocsf.Event, err
 	src.UID = get(f.vpcEndpointID)
 
 	// actor
-	var id identity
-	if !f.userIdentity.IsZero() {
-		if err := n.identity(text, f.userIdentity, &id, um); err != nil {
-			return nil, err
+	id := identityOf(text, &f.id)
+	for _, m := range f.unmapped {
+		name := m.name
+		switch {
+		case name != "":
+		case !m.parent.IsZero():
+			name = n.names.join(m.parent.In(text), ".", m.key.In(text))
+		case m.prefix != "":
+			name = n.names.join(m.prefix, "", m.key.In(text))
+		default:
+			name = m.key.In(text)
+		}
+		if m.container {
+			if err := n.flattenMember(text, name, m.val, um); err != nil {
+				return nil, err
+			}
+		} else {
+			addUnmapped(um, name, m.val.In(text))
 		}
 	}
-	extra, err := n.additional(text, f.additionalEventData, class, um)
-	if err != nil {
-		return nil, err
+	if class != ocsf.ClassAuthentication {
+		if !f.id.loginTo.IsZero() {
+			addUnmapped(um, "additionalEventData.LoginTo", id.loginTo)
+		}
+		if !f.id.mfaUsed.IsZero() {
+			addUnmapped(um, "additionalEventData.MFAUsed", id.mfaUsed)
+		}
+	} else if id.mfaUsed != "Yes" && id.mfaUsed != "No" && id.mfaUsed != "" {
+		addUnmapped(um, "additionalEventData.MFAUsed", id.mfaUsed)
 	}
-	n.actor(actor, &id, extra.userName, um)
+	n.actor(actor, &id, id.extraUserName, um)
 
 	// The class's own attributes.
 	status := int32(statusSuccess)
@@ -236,13 +248,13 @@ func (n *normalizer) normalize(text string, f *fields, h hints) (ocsf.Event, err
 		if status != statusUnknown {
 			a.StatusID, a.Status = status, statusNames[status]
 		}
-		switch extra.mfaUsed {
+		switch id.mfaUsed {
 		case "Yes":
 			a.IsMFA = n.boolean(true)
 		case "No":
 			a.IsMFA = n.boolean(false)
 		}
-		a.DstEndpoint.SvcName = extra.loginTo
+		a.DstEndpoint.SvcName = id.loginTo
 		if a.DstEndpoint.SvcName == "" {
 			// Authentication needs a service or a dst_endpoint: the service authenticating.
 			if a.Service.Name = source; source == "" {
@@ -299,17 +311,12 @@ func (n *normalizer) normalize(text string, f *fields, h hints) (ocsf.Event, err
 		ev = a
 	}
 	if actor.User == (ocsf.User{}) && actor.InvokedBy == "" && actor.Session == (ocsf.Session{}) {
-		if f.userIdentity.IsZero() {
+		if !f.userIdentity {
 			return nil, errors.New("no userIdentity: an event needs its actor")
 		}
 		return nil, errors.New("userIdentity names no actor (no user, session or invoking service)")
 	}
 
-	for _, m := range f.other {
-		if err := n.flattenMember(text, m.key.In(text), m.val, um); err != nil {
-			return nil, err
-		}
-	}
 	if len(um) > 0 {
 		base.Unmapped = um
 	}
@@ -382,132 +389,33 @@ func data(text string, sp jsonscan.Span, compact bool) string {
 	return jsonscan.Compact(text[sp.Start:sp.End])
 }
 
-// identity reads the userIdentity object at sp into id; what no attribute takes goes to um.
-func (n *normalizer) identity(text string, sp jsonscan.Span, id *identity, um map[string]string) error {
-	d := &n.d
-	d.Reset(text[sp.Start:sp.End])
-	d.Object()
-	for {
-		key, ok := d.Key()
-		if !ok {
-			break
-		}
-		switch key {
-		case "type":
-			id.typ = n.scalar("userIdentity.type", um)
-		case "principalId":
-			id.principalID = n.scalar("userIdentity.principalId", um)
-		case "arn":
-			id.arn = n.scalar("userIdentity.arn", um)
-		case "accountId":
-			id.accountID = n.scalar("userIdentity.accountId", um)
-		case "accessKeyId":
-			id.accessKeyID = n.scalar("userIdentity.accessKeyId", um)
-		case "userName":
-			id.userName = n.scalar("userIdentity.userName", um)
-		case "invokedBy":
-			id.invokedBy = n.scalar("userIdentity.invokedBy", um)
-		case "identityProvider":
-			id.identityProvider = n.scalar("userIdentity.identityProvider", um)
-		case "credentialId":
-			id.credentialID = n.scalar("userIdentity.credentialId", um)
-		case "onBehalfOf":
-			n.objectMembers("userIdentity.onBehalfOf", um, func(k string) bool {
-				switch k {
-				case "userId":
-					id.onBehalfOfUserID = n.scalar("userIdentity.onBehalfOf.userId", um)
-				case "identityStoreArn":
-					id.identityStoreArn = n.scalar("userIdentity.onBehalfOf.identityStoreArn", um)
-				default:
-					return false
-				}
-				return true
-			})
-		case "sessionContext":
-			n.objectMembers("userIdentity.sessionContext", um, func(k string) bool {
-				switch k {
-				case "attributes":
-					n.objectMembers("userIdentity.sessionContext.attributes", um, func(k string) bool {
-						switch k {
-						case "creationDate":
-							id.creationDate = n.scalar("userIdentity.sessionContext.attributes.creationDate", um)
-						case "mfaAuthenticated":
-							id.mfaAuthenticated = n.scalar("userIdentity.sessionContext.attributes.mfaAuthenticated", um)
-						default:
-							return false
-						}
-						return true
-					})
-				case "sessionIssuer":
-					n.objectMembers("userIdentity.sessionContext.sessionIssuer", um, func(k string) bool {
-						switch k {
-						case "arn":
-							id.issuerArn = n.scalar("userIdentity.sessionContext.sessionIssuer.arn", um)
-						case "type":
-							n.flatten("userIdentity.sessionContext.sessionIssuer.type", um)
-						case "principalId":
-							n.flatten("userIdentity.sessionContext.sessionIssuer.principalId", um)
-						case "accountId":
-							n.flatten("userIdentity.sessionContext.sessionIssuer.accountId", um)
-						case "userName":
-							n.flatten("userIdentity.sessionContext.sessionIssuer.userName", um)
-						default:
-							return false
-						}
-						return true
-					})
-				case "webIdFederationData":
-					n.objectMembers("userIdentity.sessionContext.webIdFederationData", um, func(k string) bool {
-						if k != "federatedProvider" {
-							return false
-						}
-						id.federatedProvider = n.scalar("userIdentity.sessionContext.webIdFederationData.federatedProvider", um)
-						return true
-					})
-				default:
-					return false
-				}
-				return true
-			})
-		default:
-			n.flatten(n.names.join("userIdentity", ".", key), um)
-		}
-	}
-	if err := d.End(); err != nil {
-		return memberErr("userIdentity", sp, err)
-	}
-	return nil
+// identity is what a record's userIdentity and additionalEventData say.
+type identity struct {
+	typ, principalID, arn, accountID, accessKeyID, userName, invokedBy string
+	identityProvider, federatedProvider, credentialID                  string
+	onBehalfOfUserID, identityStoreArn                                 string
+	creationDate, mfaAuthenticated, issuerArn                          string
+	loginTo, mfaUsed, extraUserName                                    string
 }
 
-// objectMembers reads the object the decoder is at, calling take for each member name: take
-// reads the member and returns true, or returns false to leave it to unmapped, under
-// prefix.name. A value that is not an object goes to unmapped under prefix.
-func (n *normalizer) objectMembers(prefix string, um map[string]string, take func(key string) bool) {
-	d := &n.d
-	if d.Peek() != jsonscan.Object {
-		n.flatten(prefix, um)
-		return
-	}
-	d.Object()
-	for {
-		key, ok := d.Key()
-		if !ok {
-			return
-		}
-		if !take(key) {
-			n.flatten(n.names.join(prefix, ".", key), um)
-		}
-	}
+// identityOf returns the identity whose members sp says where they are in text.
+func identityOf(text string, sp *identitySpans) identity {
+	return identity{typ: sp.typ.In(text), principalID: sp.principalID.In(text), arn: sp.arn.In(text),
+		accountID: sp.accountID.In(text), accessKeyID: sp.accessKeyID.In(text), userName: sp.userName.In(text),
+		invokedBy: sp.invokedBy.In(text), identityProvider: sp.identityProvider.In(text),
+		federatedProvider: sp.federatedProvider.In(text), credentialID: sp.credentialID.In(text),
+		onBehalfOfUserID: sp.onBehalfOfUserID.In(text), identityStoreArn: sp.identityStoreArn.In(text),
+		creationDate: sp.creationDate.In(text), mfaAuthenticated: sp.mfaAuthenticated.In(text),
+		issuerArn: sp.issuerArn.In(text), loginTo: sp.loginTo.In(text), mfaUsed: sp.mfaUsed.In(text),
+		extraUserName: sp.extraUserName.In(text)}
 }
 
-// scalar reads a string, number or boolean and returns its text; null is "", and an object or
-// array goes to unmapped under name.
-func (n *normalizer) scalar(name string, um map[string]string) string {
-	if s, ok := n.d.Scalar(); ok {
-		return s
+// addUnmapped adds value to um under name, after a value already there and a comma.
+func addUnmapped(um map[string]string, name, value string) {
+	if old, ok := um[name]; ok {
+		value = old + "," + value
 	}
-	n.flatten(name, um)
-	return ""
+	um[name] = value
 }
 
 // flatten adds the value the decoder is at to um under name, as Security Lake flattens
@@ -536,11 +444,7 @@ func (n *normalizer) flatten(name string, um map[string]string) {
 	case jsonscan.Invalid:
 	default:
 		v, _ := d.Scalar()
-		if old, ok := um[name]; ok {
-			um[name] = old + "," + v
-		} else {
-			um[name] = v
-		}
+		addUnmapped(um, name, v)
 	}
 }
 
@@ -593,42 +497,6 @@ func (n *normalizer) text() string {
 		n.d.Skip()
 	}
 	return s
-}
-
-// additional holds what additionalEventData gives attributes.
-type additional struct {
-	loginTo, mfaUsed, userName string
-}
-
-// additional reads additionalEventData: LoginTo and MFAUsed of Authentication events,
-// UserName of any; the rest goes to unmapped.
-func (n *normalizer) additional(text string, sp jsonscan.Span, class int32, um map[string]string) (additional, error) {
-	var a additional
-	if sp.IsZero() {
-		return a, nil
-	}
-	d := &n.d
-	d.Reset(text[sp.Start:sp.End])
-	n.objectMembers("additionalEventData", um, func(k string) bool {
-		switch {
-		case k == "UserName":
-			a.userName = n.scalar("additionalEventData.UserName", um)
-		case k == "LoginTo" && class == ocsf.ClassAuthentication:
-			a.loginTo = n.scalar("additionalEventData.LoginTo", um)
-		case k == "MFAUsed" && class == ocsf.ClassAuthentication:
-			a.mfaUsed = n.scalar("additionalEventData.MFAUsed", um)
-			if a.mfaUsed != "Yes" && a.mfaUsed != "No" && a.mfaUsed != "" {
-				um["additionalEventData.MFAUsed"] = a.mfaUsed
-			}
-		default:
-			return false
-		}
-		return true
-	})
-	if err := d.End(); err != nil {
-		return a, memberErr("additionalEventData", sp, err)
-	}
-	return a, nil
 }
 
 // actor fills the actor from the identity. A user with none of uid, name and account (an AWS

@@ -103,9 +103,9 @@ func TestReadShapes(t *testing.T) {
 			strings.Replace(evDescribe, `"eventCategory":"Management"`, `"tlsDetails":{"tlsVersion":"TLSv1.2","x":[1,]},"eventCategory":"Management"`, 1) + "\n" +
 			strings.Replace(evLogin, `"MobileVersion":"No"`, `"MobileVersion":"\u00"`, 1) + "\n" +
 			`{"a":1,"Records":[` + evDescribe + `,` + evCreate + ` ` + evLogin + `]}` + "\n",
-			want: "D D D E6003 E3001 D", reasons: []string{"userIdentity: invalid JSON at byte 47: invalid literal (want true)",
-				"tlsDetails: invalid JSON at byte 571: unexpected ']'",
-				`additionalEventData: invalid JSON at byte 501: invalid \u escape`, "", "",
+			want: "D D D E6003 E3001 D", reasons: []string{"invalid JSON at byte 47: invalid literal (want true)",
+				"invalid JSON at byte 571: unexpected ']'",
+				`invalid JSON at byte 501: invalid \u escape`, "", "",
 				"Records: invalid JSON at byte 1259: expected ',' or ']' after an array element, found '{'"}},
 		{name: "no actor", in: strings.Replace(evDescribe, `"userIdentity":{"type":"IAMUser","principalId":"AIDAX","arn":"arn:aws:iam::111111111111:user/bob","accountId":"111111111111","userName":"bob"},`, "", 1),
 			want: "D", reasons: []string{"no userIdentity: an event needs its actor"}},

@@ -4,12 +4,6 @@ import (
 	"github.com/mcpwatch/mcpwatch/internal/source/jsonscan"
 )
 
-// member is a top-level member of a record that no attribute takes by name: it goes to
-// unmapped.
-type member struct {
-	key, val jsonscan.Span
-}
-
 // fields is where the members of a record are, found by one pass over it (parse). String
 // members are spans of their content, validated; object and array members are spans of their
 // text, validated for requestParameters and responseElements, which nothing reads again, and
@@ -19,9 +13,10 @@ type fields struct {
 	requestID, eventID, eventType, apiVersion, recipientAccountID, errorCode, errorMessage,
 	eventCategory, vpcEndpointID jsonscan.Span
 
-	userIdentity, additionalEventData, resources jsonscan.Span
-	requestParameters, responseElements          jsonscan.Span
-	requestCompact, responseCompact              bool
+	userIdentity, additionalEventData   bool // present
+	resources                           jsonscan.Span
+	requestParameters, responseElements jsonscan.Span
+	requestCompact, responseCompact     bool
 
 	// Envelopes: the Records array of an object where it is not the first member; the
 	// EventBridge event around a CloudTrail event; an event of `aws cloudtrail lookup-events`
@@ -30,8 +25,10 @@ type fields struct {
 	detailType, detail, ebAccount, ebRegion jsonscan.Span
 	cloudTrailEvent                         jsonscan.Span
 	digest                                  bool // a CloudTrail digest file
-	other                                   []member
-	otherBuf                                [16]member
+
+	id       identitySpans    // of userIdentity and additionalEventData
+	unmapped []unmappedMember // the members no attribute takes
+	unmapBuf [24]unmappedMember
 }
 
 // parser finds the fields of records; its methods are used by one goroutine.
@@ -45,7 +42,7 @@ type parser struct {
 func (p *parser) parse(text string) (int, error) {
 	f := &p.f
 	*f = fields{}
-	f.other = f.otherBuf[:0]
+	f.unmapped = f.unmapBuf[:0]
 	d := &p.d
 	d.Reset(text)
 	if !d.Object() {
@@ -94,9 +91,13 @@ func (p *parser) parse(text string) (int, error) {
 		case "vpcEndpointId":
 			f.vpcEndpointID = p.str(key)
 		case "userIdentity":
-			f.userIdentity = p.object(key)
+			if f.userIdentity = p.isObject(key); f.userIdentity {
+				p.identity()
+			}
 		case "additionalEventData":
-			f.additionalEventData = p.object(key)
+			if f.additionalEventData = p.isObject(key); f.additionalEventData {
+				p.additional()
+			}
 		case "resources":
 			f.resources = p.array(key)
 		case "requestParameters":
@@ -112,9 +113,7 @@ func (p *parser) parse(text string) (int, error) {
 		case "account", "region":
 			// EventBridge's: strings. Anything else is no EventBridge member.
 			if p.d.Peek() != jsonscan.String {
-				if v := p.raw(); !v.IsZero() {
-					f.other = append(f.other, member{ks, v})
-				}
+				p.other(ks)
 			} else if key == "account" {
 				f.ebAccount = p.d.StrSpan()
 			} else {
@@ -126,9 +125,7 @@ func (p *parser) parse(text string) (int, error) {
 			f.digest = true
 			d.Skip()
 		default:
-			if v := p.raw(); !v.IsZero() {
-				f.other = append(f.other, member{ks, v})
-			}
+			p.other(ks)
 		}
 	}
 	if err := d.Err(); err != nil {
@@ -162,6 +159,21 @@ func (p *parser) wrongType(key, want string, k jsonscan.Kind) {
 	}
 }
 
+// isObject reports whether the next value is an object, to read; it reads null, and fails the
+// record for another value.
+func (p *parser) isObject(key string) bool {
+	switch k := p.d.Peek(); k {
+	case jsonscan.Object:
+		return true
+	case jsonscan.Null:
+		p.d.Null()
+	case jsonscan.Invalid:
+	default:
+		p.wrongType(key, "an object", k)
+	}
+	return false
+}
+
 // object reads a member that must be an object or null (absent).
 func (p *parser) object(key string) jsonscan.Span {
 	return p.container(key, jsonscan.Object)
@@ -192,13 +204,4 @@ func (p *parser) validated() (jsonscan.Span, bool) {
 		return jsonscan.Span{}, true
 	}
 	return p.d.RawSpan()
-}
-
-// raw reads any member, null as absent. An object or array is only framed: whatever reads it
-// later validates it.
-func (p *parser) raw() jsonscan.Span {
-	if p.d.Null() {
-		return jsonscan.Span{}
-	}
-	return p.d.Frame()
 }
