@@ -204,23 +204,59 @@ func (s *Server) searchIP(ctx context.Context, in SearchIPInput) (*Envelope, err
 	return success(results, info, ipSummary(results), true), nil
 }
 
+// ipRows finds the events of every table with one of forms as source or destination
+// address.
+//
+// On Athena each table is one scan with the two address conditions ORed: Athena bills the
+// bytes it scans, and every further scan of a table reads its columns again. DuckDB cannot
+// push a condition spanning two columns into its Parquet scan, so that form reads and decodes
+// every selected column of every row of the window; locally each address column gets a select
+// of its own, whose condition the scan evaluates first, decoding the other columns only for
+// matching rows (the destination select skips rows the source select already has). Each
+// select keeps only its newest limit+1 rows, which lets the scan skip row groups older than
+// the newest rows found so far.
 func (s *Server) ipRows(ctx context.Context, tables []Table, forms []string, w window, limit int) (*Rows, []string, error) {
 	dialect := s.backend.Name()
+	vals := make([]any, len(forms))
+	for i, f := range forms {
+		vals[i] = f
+	}
+	in := " IN " + inList(len(forms))
+	cols := [][]column{commonColumns, eventColumns}
 	return s.runUnion(ctx, tables, limit, func(t *Table) (string, []any) {
-		if !t.Has("src_endpoint.ip") && !t.Has("dst_endpoint.ip") {
-			return "", nil
-		}
-		tp, args := timePredicate(t, w)
-		var ors []string
+		var addrs []string
 		for _, p := range []string{"src_endpoint.ip", "dst_endpoint.ip"} {
 			if t.Has(p) {
-				ors = append(ors, qpath(p)+" IN "+inList(len(forms)))
-				for _, f := range forms {
-					args = append(args, f)
-				}
+				addrs = append(addrs, qpath(p))
 			}
 		}
-		return selectFrom(dialect, t, [][]column{commonColumns, eventColumns}, tp+" AND ("+strings.Join(ors, " OR ")+")", args)
+		if len(addrs) == 0 {
+			return "", nil
+		}
+		tp, targs := timePredicate(t, w)
+		if dialect == "athena" {
+			args := slices.Clone(targs)
+			var ors []string
+			for _, a := range addrs {
+				ors = append(ors, a+in)
+				args = append(args, vals...)
+			}
+			return selectFrom(dialect, t, cols, tp+" AND ("+strings.Join(ors, " OR ")+")", args)
+		}
+		var parts []string
+		var args []any
+		for i, a := range addrs {
+			where := tp + " AND " + a + in
+			wargs := append(slices.Clone(targs), vals...)
+			for _, prev := range addrs[:i] {
+				where += " AND NOT coalesce(" + prev + in + ", false)"
+				wargs = append(wargs, vals...)
+			}
+			sql, sargs := selectFrom(dialect, t, cols, where, wargs)
+			parts = append(parts, "("+sql+" ORDER BY event_time DESC LIMIT "+strconv.Itoa(limit+1)+")")
+			args = append(args, sargs...)
+		}
+		return strings.Join(parts, " UNION ALL "), args
 	})
 }
 
