@@ -458,7 +458,21 @@ type scanState struct {
 	started bool
 	inStr   bool
 	esc     bool
-	scalar  bool // a number or literal at depth 0: ends at a delimiter
+	scalar  *[256]bool // for a number or literal: the bytes that continue it
+}
+
+// numberByte and literalByte are the bytes that continue a number and a literal.
+var (
+	numberByte  = byteSet("0123456789+-.eE")
+	literalByte = byteSet("abcdefghijklmnopqrstuvwxyz")
+)
+
+func byteSet(s string) *[256]bool {
+	var t [256]bool
+	for i := range len(s) {
+		t[s[i]] = true
+	}
+	return &t
 }
 
 // scan consumes bytes of b and reports how many, and whether the value ended (at n).
@@ -466,16 +480,19 @@ func (sc *scanState) scan(b []byte) (n int, done bool) {
 	i := 0
 	if !sc.started && len(b) > 0 {
 		sc.started = true
-		switch b[0] {
-		case '{', '[', '"':
+		switch c := b[0]; {
+		case c == '{', c == '[', c == '"':
+		case c == '-' || c >= '0' && c <= '9':
+			sc.scalar = numberByte
 		default:
-			sc.scalar = true
+			sc.scalar = literalByte
 		}
 	}
-	if sc.scalar {
+	if sc.scalar != nil {
+		// A number or literal ends at the first byte that cannot continue it, as a Decoder
+		// reads it.
 		for ; i < len(b); i++ {
-			switch b[i] {
-			case ' ', '\t', '\n', '\r', ',', ']', '}', '{', '[', '"', ':':
+			if !sc.scalar[b[i]] {
 				return i, true
 			}
 		}
