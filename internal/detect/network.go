@@ -98,3 +98,19 @@ func parseIPv4(s string) (a netip.Addr, ok bool) {
 	b[3] = byte(n)
 	return netip.AddrFrom4(b), true
 }
+
+// InternalPrefixes returns the address blocks the detectors treat as internal: the built-in
+// ones the classifier knows (RFC 1918, RFC 6598, loopback, link-local, IPv6 unique local)
+// followed by extra.
+func InternalPrefixes(extra []netip.Prefix) []netip.Prefix {
+	out := []netip.Prefix{
+		netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("172.16.0.0/12"),
+		netip.MustParsePrefix("192.168.0.0/16"), netip.MustParsePrefix("100.64.0.0/10"),
+		netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("169.254.0.0/16"),
+		netip.MustParsePrefix("fc00::/7"), netip.MustParsePrefix("fe80::/10"), netip.MustParsePrefix("::1/128"),
+	}
+	for _, p := range extra {
+		out = append(out, unmapPrefix(p))
+	}
+	return out
+}
