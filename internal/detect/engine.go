@@ -193,7 +193,13 @@ func (e *Engine) first(ev ocsf.Event, paths []string) string {
 // render fills a template's "{path}" references with the first value of each path in ev
 // ("" when a path has none).
 func (e *Engine) render(ev ocsf.Event, tpl string) string {
-	return expand(tpl, func(name string) string { return e.first(ev, []string{name}) })
+	return expand(tpl, func(name string) string {
+		v := e.first(ev, []string{name})
+		if strings.HasSuffix(v, ".") && !strings.ContainsAny(v, " \t") {
+			v = v[:len(v)-1] // a fully qualified DNS name reads better without its root dot
+		}
+		return v
+	})
 }
 
 // expand replaces every "{name}" of tpl with lookup(name).

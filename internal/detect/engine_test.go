@@ -213,8 +213,8 @@ allow:
 			}
 			f := fs[0]
 			checkRuleFinding(t, f)
-			if f.SeverityID != ocsf.SeverityMedium || f.FindingInfo.Title != "10.0.0.5 looked up mcp.atlassian.com." ||
-				f.Unmapped["mcp_server_host"] != "mcp.atlassian.com." || f.Unmapped["policy_decision"] == "" {
+			if f.SeverityID != ocsf.SeverityMedium || f.FindingInfo.Title != "10.0.0.5 looked up mcp.atlassian.com" ||
+				f.Unmapped["mcp_server_host"] != "mcp.atlassian.com" || f.Unmapped["policy_decision"] == "" {
 				t.Errorf("finding: severity %d, title %q, unmapped %v", f.SeverityID, f.FindingInfo.Title, f.Unmapped)
 			}
 			if tc.policy != "" && !strings.Contains(f.Unmapped["policy_decision"], "atlassian") {
