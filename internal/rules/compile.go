@@ -78,7 +78,7 @@ func Compile(rs []*Rule, env Env) (*Set, error) {
 	var errs []error
 	for _, r := range rs {
 		if prev, ok := s.byName[r.Name]; ok {
-			errs = append(errs, fmt.Errorf("%s: rule name %s already used at %s", r.Pos(), r.Name, prev.Pos()))
+			errs = append(errs, &posError{r.File, r.Line, fmt.Sprintf("rule name %s already used at %s", r.Name, prev.Pos())})
 			continue
 		}
 		s.byName[r.Name] = r
@@ -99,7 +99,7 @@ func Compile(rs []*Rule, env Env) (*Set, error) {
 		}
 		for _, name := range r.Correlation.Rules {
 			if _, ok := s.byName[name]; !ok {
-				errs = append(errs, fmt.Errorf("%s: correlation %s names rule %s, which does not exist", r.Pos(), r.Name, name))
+				errs = append(errs, &posError{r.File, r.Line, fmt.Sprintf("correlation %s names rule %s, which does not exist", r.Name, name)})
 			}
 		}
 	}
@@ -175,7 +175,7 @@ type compiler struct {
 func (cc *compiler) rule(r *Rule) (fields.Type, expr, error) {
 	t, onlyGD, err := EventType(r.Logsource)
 	if err != nil {
-		return 0, nil, fmt.Errorf("%s: rule %s: %w", r.Pos(), r.Name, err)
+		return 0, nil, &posError{r.File, r.Line, fmt.Sprintf("rule %s: %v", r.Name, err)}
 	}
 	d := r.Detection
 	names := make([]string, 0, len(d.Searches))
@@ -204,11 +204,11 @@ func (cc *compiler) rule(r *Rule) (fields.Type, expr, error) {
 			line = l
 		}
 		if c.Aggregation != nil {
-			return 0, nil, fmt.Errorf("%s:%d: rule %s: aggregations in conditions are not supported: write a correlation rule", r.File, line, r.Name)
+			return 0, nil, &posError{r.File, line, fmt.Sprintf("rule %s: aggregations in conditions are not supported: write a correlation rule", r.Name)}
 		}
 		e, err := condExpr(c.Search, names, searches, alts)
 		if err != nil {
-			return 0, nil, fmt.Errorf("%s:%d: rule %s: condition: %w", r.File, line, r.Name, err)
+			return 0, nil, &posError{r.File, line, fmt.Sprintf("rule %s: condition: %v", r.Name, err)}
 		}
 		conds = append(conds, e)
 	}
@@ -219,7 +219,7 @@ func (cc *compiler) rule(r *Rule) (fields.Type, expr, error) {
 	if onlyGD {
 		src, err := cc.resolve(t, "metadata.product.name")
 		if err != nil {
-			return 0, nil, fmt.Errorf("%s: rule %s: %w", r.Pos(), r.Name, err)
+			return 0, nil, &posError{r.File, r.Line, fmt.Sprintf("rule %s: %v", r.Name, err)}
 		}
 		gd := &fieldMatch{src: src, preds: []pred{globPred{compileGlob("GuardDuty", false)}}}
 		cond = andExpr{gd, cond}
@@ -258,7 +258,7 @@ func (cc *compiler) resolve(t fields.Type, p string) (*source, error) {
 func (cc *compiler) search(r *Rule, t fields.Type, name string, s sigma.Search) (expr, []expr, error) {
 	if len(s.Keywords) > 0 {
 		line, _ := searchLine(s)
-		return nil, nil, fmt.Errorf("%s:%d: rule %s: search %s: keyword searches are not supported: name a field", r.File, line, r.Name, name)
+		return nil, nil, &posError{r.File, line, fmt.Sprintf("rule %s: search %s: keyword searches are not supported: name a field", r.Name, name)}
 	}
 	var parts []expr
 	var errs []error
@@ -268,7 +268,7 @@ func (cc *compiler) search(r *Rule, t fields.Type, name string, s sigma.Search) 
 			m, err := cc.fieldMatch(t, fm)
 			if err != nil {
 				line, _ := fieldLine(fm)
-				errs = append(errs, fmt.Errorf("%s:%d: rule %s: %w", r.File, line, r.Name, err))
+				errs = append(errs, &posError{r.File, line, fmt.Sprintf("rule %s: %v", r.Name, err)})
 				continue
 			}
 			and = append(and, m)
@@ -284,7 +284,7 @@ func (cc *compiler) search(r *Rule, t fields.Type, name string, s sigma.Search) 
 	}
 	if len(parts) == 0 {
 		line, _ := searchLine(s)
-		return nil, nil, fmt.Errorf("%s:%d: rule %s: search %s is empty", r.File, line, r.Name, name)
+		return nil, nil, &posError{r.File, line, fmt.Sprintf("rule %s: search %s is empty", r.Name, name)}
 	}
 	if len(parts) == 1 {
 		return parts[0], parts, nil
