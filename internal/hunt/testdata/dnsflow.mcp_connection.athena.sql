@@ -1,0 +1,34 @@
+SELECT "h_g1" AS "client", "h_g2" AS "server_ip", "h_window" AS "window_start", min("time") AS "first_seen", max("time") AS "last_seen", count(*) AS "events", array_sort(array_agg(DISTINCT "h_rule")) AS "rules", count(DISTINCT "h_rule") AS "value" FROM (SELECT CAST(? AS VARCHAR) AS "h_rule", "time", "time" - ("time" % ?) AS "h_window", "src_endpoint"."ip" AS "h_g1", "h_unnest"."h_x" AS "h_g2" FROM "amazon_security_lake_glue_db_us_east_1"."amazon_security_lake_table_us_east_1_route53_2_0" CROSS JOIN UNNEST(transform("answers", h_e -> h_e."rdata")) AS "h_unnest"("h_x") WHERE "time_dt" >= CAST(? AS TIMESTAMP) AND "time_dt" <= CAST(? AS TIMESTAMP) AND (COALESCE(CASE WHEN regexp_replace(lower("query"."hostname"), '\.$', '') IN (?) THEN TRUE WHEN regexp_replace(lower("query"."hostname"), '\.$', '') IN (?) THEN FALSE WHEN regexp_like(regexp_replace(lower("query"."hostname"), '\.$', ''), ?) THEN TRUE ELSE FALSE END, FALSE) AND NOT COALESCE(lower("query"."hostname") LIKE ? ESCAPE '\', FALSE)) UNION ALL SELECT CAST(? AS VARCHAR) AS "h_rule", "time", "time" - ("time" % ?) AS "h_window", "src_endpoint"."ip" AS "h_g1", "dst_endpoint"."ip" AS "h_g2" FROM "amazon_security_lake_glue_db_us_east_1"."amazon_security_lake_table_us_east_1_vpc_flow_2_0" WHERE "time_dt" >= CAST(? AS TIMESTAMP) AND "time_dt" <= CAST(? AS TIMESTAMP) AND (COALESCE((contains(?, TRY_CAST("src_endpoint"."ip" AS IPADDRESS)) OR contains(?, TRY_CAST("src_endpoint"."ip" AS IPADDRESS)) OR contains(?, TRY_CAST("src_endpoint"."ip" AS IPADDRESS)) OR contains(?, TRY_CAST("src_endpoint"."ip" AS IPADDRESS)) OR contains(?, TRY_CAST("src_endpoint"."ip" AS IPADDRESS)) OR contains(?, TRY_CAST("src_endpoint"."ip" AS IPADDRESS)) OR contains(?, TRY_CAST("src_endpoint"."ip" AS IPADDRESS)) OR contains(?, TRY_CAST("src_endpoint"."ip" AS IPADDRESS)) OR contains(?, TRY_CAST("src_endpoint"."ip" AS IPADDRESS))), FALSE) AND (NOT COALESCE((contains(?, TRY_CAST("dst_endpoint"."ip" AS IPADDRESS)) OR contains(?, TRY_CAST("dst_endpoint"."ip" AS IPADDRESS)) OR contains(?, TRY_CAST("dst_endpoint"."ip" AS IPADDRESS)) OR contains(?, TRY_CAST("dst_endpoint"."ip" AS IPADDRESS)) OR contains(?, TRY_CAST("dst_endpoint"."ip" AS IPADDRESS)) OR contains(?, TRY_CAST("dst_endpoint"."ip" AS IPADDRESS)) OR contains(?, TRY_CAST("dst_endpoint"."ip" AS IPADDRESS)) OR contains(?, TRY_CAST("dst_endpoint"."ip" AS IPADDRESS)) OR contains(?, TRY_CAST("dst_endpoint"."ip" AS IPADDRESS))), FALSE) AND COALESCE("dst_endpoint"."ip" IS NOT NULL, FALSE)))) AS h_u WHERE "h_g1" IS NOT NULL AND "h_g2" IS NOT NULL GROUP BY "h_g1", "h_g2", "h_window" HAVING count(DISTINCT "h_rule") >= ? ORDER BY "h_window", "h_g1", "h_g2";
+
+-- parameters:
+-- 1: "dns.mcp_catalogue_lookup"
+-- 2: 3600000
+-- 3: "2026-05-01 00:00:00.000"
+-- 4: "2026-05-01 23:59:59.999"
+-- 5: "mcp.atlassian.com"
+-- 6: "api.githubcopilot.com"
+-- 7: "^([^.]+\\.)+mcp\\.cloudflare\\.com$"
+-- 8: "%.amazonaws.com"
+-- 9: "flow.outbound_external"
+-- 10: 3600000
+-- 11: "2026-05-01 00:00:00.000"
+-- 12: "2026-05-01 23:59:59.999"
+-- 13: "10.0.0.0/8"
+-- 14: "127.0.0.0/8"
+-- 15: "172.16.0.0/12"
+-- 16: "192.168.0.0/16"
+-- 17: "100.64.0.0/10"
+-- 18: "169.254.0.0/16"
+-- 19: "fc00::/7"
+-- 20: "fe80::/10"
+-- 21: "::1/128"
+-- 22: "10.0.0.0/8"
+-- 23: "127.0.0.0/8"
+-- 24: "172.16.0.0/12"
+-- 25: "192.168.0.0/16"
+-- 26: "100.64.0.0/10"
+-- 27: "169.254.0.0/16"
+-- 28: "fc00::/7"
+-- 29: "fe80::/10"
+-- 30: "::1/128"
+-- 31: 2

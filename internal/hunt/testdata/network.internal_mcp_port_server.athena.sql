@@ -1,0 +1,30 @@
+SELECT "h_g1" AS "dst_endpoint.ip", "h_g2" AS "dst_endpoint.port", "h_window" AS "window_start", min("time") AS "first_seen", max("time") AS "last_seen", count(*) AS "events", array_sort(array_agg(DISTINCT "h_rule")) AS "rules", count(DISTINCT "h_value") AS "value" FROM (SELECT CAST(? AS VARCHAR) AS "h_rule", "time", "time" - ("time" % ?) AS "h_window", "dst_endpoint"."ip" AS "h_g1", "dst_endpoint"."port" AS "h_g2", "src_endpoint"."ip" AS "h_value" FROM "amazon_security_lake_glue_db_us_east_1"."amazon_security_lake_table_us_east_1_vpc_flow_2_0" WHERE "time_dt" >= CAST(? AS TIMESTAMP) AND "time_dt" <= CAST(? AS TIMESTAMP) AND (COALESCE((contains(?, TRY_CAST("src_endpoint"."ip" AS IPADDRESS)) OR contains(?, TRY_CAST("src_endpoint"."ip" AS IPADDRESS)) OR contains(?, TRY_CAST("src_endpoint"."ip" AS IPADDRESS)) OR contains(?, TRY_CAST("src_endpoint"."ip" AS IPADDRESS)) OR contains(?, TRY_CAST("src_endpoint"."ip" AS IPADDRESS)) OR contains(?, TRY_CAST("src_endpoint"."ip" AS IPADDRESS)) OR contains(?, TRY_CAST("src_endpoint"."ip" AS IPADDRESS)) OR contains(?, TRY_CAST("src_endpoint"."ip" AS IPADDRESS)) OR contains(?, TRY_CAST("src_endpoint"."ip" AS IPADDRESS))), FALSE) AND COALESCE((contains(?, TRY_CAST("dst_endpoint"."ip" AS IPADDRESS)) OR contains(?, TRY_CAST("dst_endpoint"."ip" AS IPADDRESS)) OR contains(?, TRY_CAST("dst_endpoint"."ip" AS IPADDRESS)) OR contains(?, TRY_CAST("dst_endpoint"."ip" AS IPADDRESS)) OR contains(?, TRY_CAST("dst_endpoint"."ip" AS IPADDRESS)) OR contains(?, TRY_CAST("dst_endpoint"."ip" AS IPADDRESS)) OR contains(?, TRY_CAST("dst_endpoint"."ip" AS IPADDRESS)) OR contains(?, TRY_CAST("dst_endpoint"."ip" AS IPADDRESS)) OR contains(?, TRY_CAST("dst_endpoint"."ip" AS IPADDRESS))), FALSE) AND COALESCE("dst_endpoint"."port" IN (?, ?, ?), FALSE) AND COALESCE("action_id" = ?, FALSE))) AS h_u WHERE "h_g1" IS NOT NULL AND "h_g2" IS NOT NULL GROUP BY "h_g1", "h_g2", "h_window" HAVING count(DISTINCT "h_value") >= ? ORDER BY "h_window", "h_g1", "h_g2";
+
+-- parameters:
+-- 1: "flow.internal_mcp_port_conn"
+-- 2: 3600000
+-- 3: "2026-05-01 00:00:00.000"
+-- 4: "2026-05-01 23:59:59.999"
+-- 5: "10.0.0.0/8"
+-- 6: "127.0.0.0/8"
+-- 7: "172.16.0.0/12"
+-- 8: "192.168.0.0/16"
+-- 9: "100.64.0.0/10"
+-- 10: "169.254.0.0/16"
+-- 11: "fc00::/7"
+-- 12: "fe80::/10"
+-- 13: "::1/128"
+-- 14: "10.0.0.0/8"
+-- 15: "127.0.0.0/8"
+-- 16: "172.16.0.0/12"
+-- 17: "192.168.0.0/16"
+-- 18: "100.64.0.0/10"
+-- 19: "169.254.0.0/16"
+-- 20: "fc00::/7"
+-- 21: "fe80::/10"
+-- 22: "::1/128"
+-- 23: 8000
+-- 24: 3000
+-- 25: 6274
+-- 26: 1
+-- 27: 3
