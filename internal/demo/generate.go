@@ -67,7 +67,15 @@ func Generate(ctx context.Context, cfg Config) (*Result, error) {
 		cloudTrail: func(*ctContext, int64) []ctEvent { return nil }}
 	if !cfg.Benign {
 		plan = planScenarios(env)
-		res.Scenarios = plan.list
+		for _, sc := range plan.list {
+			needs := sc.Needs
+			if needs == 0 {
+				needs = SourceFlows
+			}
+			if cfg.Sources&needs == needs {
+				res.Scenarios = append(res.Scenarios, sc)
+			}
+		}
 		res.IntelFile = filepath.Join(cfg.Dir, "threat-intel.txt")
 		if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
 			return nil, fmt.Errorf("demo: %w", err)

@@ -18,6 +18,9 @@ type Scenario struct {
 	Title       string
 	Description string
 	Expect      Expectation
+	// Needs are the sources the scenario's story is generated in: it is listed only when
+	// Generate writes all of them (0 means SourceFlows).
+	Needs Sources
 }
 
 // Expectation describes the finding a scenario must produce: one finding of the rule, in the
@@ -54,6 +57,11 @@ var (
 	mcpSaaSIP    = netip.MustParseAddr("203.0.113.45")      // an unsanctioned remote MCP server on :8000
 	exfilIntelIP = netip.MustParseAddr("192.0.2.200")       // a threat-intel-listed MCP endpoint on :8080
 	relayV6      = netip.MustParseAddr("2001:db8:dead::10") // an IPv6 relay inside a listed /48
+	// Stand-ins for the addresses of catalogued remote MCP servers (the real ones are not
+	// reserved, and benign traffic must never reach a scenario's address).
+	atlassianIP     = netip.MustParseAddr("203.0.113.20")  // mcp.atlassian.com
+	zapierIP        = netip.MustParseAddr("203.0.113.60")  // mcp.zapier.com
+	internalToolsIP = netip.MustParseAddr("198.51.100.31") // mcp.internal-tools.example, in no catalogue
 )
 
 // scenarioPlan injects the scenarios into an environment; records are added hour by hour.
@@ -65,6 +73,9 @@ type scenarioPlan struct {
 	intel string
 	// relayBox is the instance that talks to the relay (GuardDuty reports it).
 	relayBox *Instance
+	// volumeBox uploads to volumeIP enough for GuardDuty's unusual-traffic-volume finding.
+	volumeBox *Instance
+	volumeIP  netip.Addr
 	// cloudTrail appends the scenarios' management events of one hour of one VPC's account
 	// and region: how the shadow MCP servers were launched and exposed.
 	cloudTrail func(c *ctContext, hour int64) []ctEvent
@@ -86,6 +97,10 @@ func planScenarios(env *Environment) scenarioPlan {
 	// no longer targets it as what it was).
 	mcpHost := pickRole(prod, RoleFlask, 0)
 	mcpHost.Role = RoleMCP
+	atlBox := pickRole(dev, RoleDev, 3) // uses Atlassian's remote MCP server and an uncatalogued one
+	zapBox := pickRole(dev, RoleDev, 9) // uploads to Zapier's MCP hub
+	const flowsDNS = SourceFlows | SourceDNS
+	const flowsCT = SourceFlows | SourceCloudTrail
 
 	list := []Scenario{
 		{ID: "relay-intel", Title: "Developer instance talks to a threat-intel-listed MCP relay",
@@ -112,6 +127,68 @@ func planScenarios(env *Environment) scenarioPlan {
 			Description: fmt.Sprintf("%s (%s) in account %s connects over IPv6 to %s, inside a /48 on the threat-intel list.",
 				v6Box.ID, v6Box.IPv6, dev.ID, relayV6),
 			Expect: Expectation{Rule: detect.RuleThreatIntel, Account: dev.ID, Observables: []string{v6Box.IPv6.String(), relayV6.String()}, MinSeverity: 4}},
+
+		// The rule pack's scenarios: DNS, DNS joined with flows, CloudTrail, GuardDuty.
+		{ID: "dns-atlassian", Title: "Developer instance resolves Atlassian's remote MCP server",
+			Description: fmt.Sprintf("%s (%s) in account %s looks up mcp.atlassian.com every working hour; no policy sanctions it.",
+				atlBox.ID, atlBox.IP, dev.ID),
+			Needs:  flowsDNS,
+			Expect: Expectation{Rule: "dns.mcp_catalogue_lookup", Account: dev.ID, Observables: []string{atlBox.IP.String(), "mcp.atlassian.com"}, MinSeverity: 3}},
+		{ID: "dnsflow-atlassian", Title: "Developer instance talks to Atlassian's remote MCP server after resolving it",
+			Description: fmt.Sprintf("%s (%s) in account %s connects to %s, the address mcp.atlassian.com resolved to, right after each lookup.",
+				atlBox.ID, atlBox.IP, dev.ID, atlassianIP),
+			Needs:  flowsDNS,
+			Expect: Expectation{Rule: "dnsflow.mcp_connection", Account: dev.ID, Observables: []string{atlBox.IP.String(), atlassianIP.String()}, MinSeverity: 3}},
+		{ID: "dnsflow-zapier-upload", Title: "Developer instance uploads 150 MiB to Zapier's MCP hub",
+			Description: fmt.Sprintf("%s (%s) in account %s resolves mcp.zapier.com and sends it about 150 MiB in an hour.",
+				zapBox.ID, zapBox.IP, dev.ID),
+			Needs:  flowsDNS,
+			Expect: Expectation{Rule: "dnsflow.mcp_connection", Account: dev.ID, Observables: []string{zapBox.IP.String(), zapierIP.String()}, MinSeverity: 4}},
+		{ID: "dnsflow-smithery-exfil", Title: "ETL worker resolves Smithery's MCP gateway and sends it 1.2 GB",
+			Description: fmt.Sprintf("%s (%s) in account %s resolves server.smithery.ai (%s) and uploads about 1.2 GB to it within the hour.",
+				etl.ID, etl.IP, data.ID, mcpSaaSIP),
+			Needs:  flowsDNS,
+			Expect: Expectation{Rule: "dnsflow.mcp_connection", Account: data.ID, Observables: []string{etl.IP.String(), mcpSaaSIP.String()}, MinSeverity: 5}},
+		{ID: "guardduty-escalation", Title: "GuardDuty's unusual-volume finding on the Zapier upload raises the MCP finding",
+			Description: fmt.Sprintf("GuardDuty reports Behavior:EC2/TrafficVolumeUnusual for %s to %s: the MCP connection finding on the same address rises one level.",
+				zapBox.ID, zapierIP),
+			Needs:  flowsDNS | SourceGuardDuty,
+			Expect: Expectation{Rule: "dnsflow.mcp_connection", Account: dev.ID, Observables: []string{zapBox.IP.String(), zapierIP.String()}, MinSeverity: 5}},
+		{ID: "dns-uncatalogued-mcp", Title: "Developer instance resolves an MCP-looking name no catalogue knows",
+			Description: fmt.Sprintf("%s (%s) in account %s looks up mcp.internal-tools.example, a self-hosted MCP server nobody registered.",
+				atlBox.ID, atlBox.IP, dev.ID),
+			Needs:  flowsDNS,
+			Expect: Expectation{Rule: "dns.mcp_heuristic_lookup", Account: dev.ID, Observables: []string{atlBox.IP.String(), "mcp.internal-tools.example"}, MinSeverity: 2}},
+		{ID: "internal-mcp-server-clients", Title: "Internal shadow MCP server on :8000 has many internal clients",
+			Description: fmt.Sprintf("%s (%s) in account %s, started from an ECS task definition with an MCP image, serves :8000 to more than five internal hosts an hour.",
+				mcpHost.ID, mcpHost.IP, prod.ID),
+			Needs:  flowsCT,
+			Expect: Expectation{Rule: "network.internal_mcp_default_port_server", Account: prod.ID, Observables: []string{mcpHost.IP.String()}, MinSeverity: 3}},
+		{ID: "ct-user-data", Title: "Instance launched with user data that starts MCP servers",
+			Description: fmt.Sprintf("alice@example.com launches %s in account %s with user data running npx @modelcontextprotocol/server-filesystem and mcp-remote.",
+				devBox.ID, dev.ID),
+			Needs:  SourceCloudTrail,
+			Expect: Expectation{Rule: "cloudtrail.ec2_user_data_mcp", Account: dev.ID, MinSeverity: 3}},
+		{ID: "ct-sg-inspector", Title: "Security group opens the MCP Inspector's ports to the internet",
+			Description: fmt.Sprintf("bob@example.com authorizes 0.0.0.0/0 on 6274-6277 in account %s.", dev.ID),
+			Needs:       SourceCloudTrail,
+			Expect:      Expectation{Rule: "cloudtrail.sg_mcp_port_open_world", Account: dev.ID, MinSeverity: 3}},
+		{ID: "ct-ssm-mcp", Title: "SSM Run Command starts an MCP server on the ETL worker",
+			Description: fmt.Sprintf("carol@example.com runs uvx mcp-server-fetch on %s in account %s through SSM SendCommand.", etl.ID, data.ID),
+			Needs:       SourceCloudTrail,
+			Expect:      Expectation{Rule: "cloudtrail.ssm_send_command_mcp", Account: data.ID, MinSeverity: 3}},
+		{ID: "ct-ecs-mcp-image", Title: "ECS task definition runs the mcp/github image",
+			Description: fmt.Sprintf("alice@example.com registers the task definition github-tools with image mcp/github in account %s.", prod.ID),
+			Needs:       SourceCloudTrail,
+			Expect:      Expectation{Rule: "cloudtrail.ecs_task_mcp_image", Account: prod.ID, MinSeverity: 3}},
+		{ID: "ct-apigw-mcp-route", Title: "API Gateway route POST /mcp published",
+			Description: fmt.Sprintf("bob@example.com adds the route POST /mcp to an HTTP API in account %s.", prod.ID),
+			Needs:       SourceCloudTrail,
+			Expect:      Expectation{Rule: "cloudtrail.apigw_mcp_route", Account: prod.ID, MinSeverity: 2}},
+		{ID: "ct-agentcore-gateway", Title: "Bedrock AgentCore MCP gateway created",
+			Description: fmt.Sprintf("carol@example.com creates the AgentCore gateway etl-tools (protocol MCP) in account %s.", data.ID),
+			Needs:       SourceCloudTrail,
+			Expect:      Expectation{Rule: "cloudtrail.agentcore_mcp_deploy", Account: data.ID, MinSeverity: 3}},
 	}
 
 	add := func(e *emitter, vpc *VPC, hour int64, rng *rand.Rand) {
@@ -164,6 +241,23 @@ func planScenarios(env *Environment) scenarioPlan {
 				}
 				e.emit(conn{client: inside(cl), server: inside(mcpHost), port: 8000, proto: protoTCP, path: 1,
 					start: at(), up: 3000 + int64(rng.IntN(9000)), down: 8000 + int64(rng.IntN(60000))})
+			}
+		}
+		// Remote MCP servers reached by name (the DNS lookups are generated from these flows).
+		if vpc == atlBox.Subnet.VPC && h >= 9 && h <= 17 { // Atlassian's server, small sessions
+			for range 2 {
+				e.emit(conn{client: inside(atlBox), server: endpoint{ip: atlassianIP}, port: 443, proto: protoTCP, path: 8,
+					start: at(), up: 20000 + int64(rng.IntN(60000)), down: 50000 + int64(rng.IntN(250000))})
+			}
+			if h == 11 { // a self-hosted MCP server nobody catalogued
+				e.emit(conn{client: inside(atlBox), server: endpoint{ip: internalToolsIP}, port: 443, proto: protoTCP, path: 8,
+					start: at(), up: 9000, down: 42000})
+			}
+		}
+		if vpc == zapBox.Subnet.VPC && h == 16 { // about 150 MiB to Zapier's hub
+			for range 5 {
+				e.emit(conn{client: inside(zapBox), server: endpoint{ip: zapierIP}, port: 443, proto: protoTCP, path: 8,
+					start: at(), up: 30<<20 + int64(rng.IntN(1<<20)), down: 20000})
 			}
 		}
 	}
@@ -219,10 +313,31 @@ func planScenarios(env *Environment) scenarioPlan {
 					"image": "mcp/github:latest", "portMappings": []any{map[string]any{"containerPort": 8000}}}}},
 				map[string]any{"taskDefinition": map[string]any{"taskDefinitionArn": "arn:aws:ecs:" + c.region + ":" + c.acct.ID +
 					":task-definition/github-tools:1", "family": "github-tools", "revision": 1}}))
+		case c.vpc == mcpHost.Subnet.VPC && h == 10:
+			// The MCP server published on an HTTP API.
+			apiID := shortHash(c.acct.ID+"api") + "ab"
+			out = append(out, c.event(hour+12*60, c.userIdentity("bob@example.com"), "apigateway.amazonaws.com", "CreateRoute",
+				"192.0.2.11", false,
+				map[string]any{"apiId": apiID, "routeKey": "POST /mcp", "target": "integrations/" + shortHash(apiID)[:7],
+					"authorizationType": "NONE"},
+				map[string]any{"apiKeyRequired": false, "authorizationType": "NONE", "routeId": shortHash(apiID + "r")[:7],
+					"routeKey": "POST /mcp", "target": "integrations/" + shortHash(apiID)[:7]}))
+		case c.vpc == etl.Subnet.VPC && h == 14:
+			// A Bedrock AgentCore gateway serving the ETL tools over MCP.
+			gw := "etl-tools-" + shortHash(c.acct.ID+"gw") + "qz"
+			out = append(out, c.event(hour+40*60, c.userIdentity("carol@example.com"), "bedrock-agentcore.amazonaws.com",
+				"CreateGateway", "192.0.2.12", false,
+				map[string]any{"name": "etl-tools", "roleArn": "arn:aws:iam::" + c.acct.ID + ":role/AgentCoreGatewayRole",
+					"protocolType": "MCP", "protocolConfiguration": map[string]any{"mcp": map[string]any{"supportedVersions": []any{"2025-03-26"}}},
+					"authorizerType": "CUSTOM_JWT"},
+				map[string]any{"gatewayArn": "arn:aws:bedrock-agentcore:" + c.region + ":" + c.acct.ID + ":gateway/" + gw,
+					"gatewayId": gw, "gatewayUrl": "https://" + gw + ".gateway.bedrock-agentcore." + c.region + ".amazonaws.com/mcp",
+					"name": "etl-tools", "status": "CREATING", "protocolType": "MCP", "authorizerType": "CUSTOM_JWT"}))
 		}
 		return out
 	}
-	return scenarioPlan{list: list, add: add, intel: intel, relayBox: devBox, cloudTrail: cloudTrail}
+	return scenarioPlan{list: list, add: add, intel: intel, relayBox: devBox, cloudTrail: cloudTrail,
+		volumeBox: zapBox, volumeIP: zapierIP}
 }
 
 // pickRole returns the n-th instance (modulo their number) of a role in an account.

@@ -74,8 +74,11 @@ var hostAnswers = []struct {
 // dnsNames are the scenario names and what they resolve to: the relay and the unsanctioned
 // remote MCP server get names, so that DNS, flows and findings tell one story.
 var dnsNames = map[netip.Addr]string{
-	relayIP:   "relay.mcp-bridge.example.",
-	mcpSaaSIP: "server.smithery.ai.",
+	relayIP:         "relay.mcp-bridge.example.",
+	mcpSaaSIP:       "server.smithery.ai.",
+	atlassianIP:     "mcp.atlassian.com.",
+	zapierIP:        "mcp.zapier.com.",
+	internalToolsIP: "mcp.internal-tools.example.",
 }
 
 // addDNS appends the hour's DNS queries of vpc: benign lookups (about one per ten flow
@@ -348,6 +351,18 @@ func guardDutyFindings(rng *rand.Rand, acct *Account, vpc *VPC, day time.Time, p
 				"remotePortDetails": map[string]any{"port": 443, "portName": "HTTPS"},
 				"localPortDetails":  map[string]any{"port": 41000, "portName": "Unknown"}}},
 			first, last, 36))
+	}
+	if in := plan.volumeBox; in != nil && in.Subnet.VPC == vpc {
+		first, last := day.Add(16*time.Hour+2*time.Minute), day.Add(16*time.Hour+58*time.Minute)
+		out = append(out, mk("Behavior:EC2/TrafficVolumeUnusual",
+			"Unusual outbound traffic volume from EC2 instance "+in.ID+" to remote host "+plan.volumeIP.String()+".",
+			"EC2 instance "+in.ID+" is generating unusually large amounts of network traffic to the remote host "+plan.volumeIP.String()+".",
+			5, in, map[string]any{"actionType": "NETWORK_CONNECTION", "networkConnectionAction": map[string]any{
+				"connectionDirection": "OUTBOUND", "blocked": false, "protocol": "TCP",
+				"remoteIpDetails":   map[string]any{"ipAddressV4": plan.volumeIP.String(), "organization": map[string]any{"asnOrg": "EXAMPLE-CLOUD", "isp": "Example Cloud"}},
+				"remotePortDetails": map[string]any{"port": 443, "portName": "HTTPS"},
+				"localPortDetails":  map[string]any{"port": 44210, "portName": "Unknown"}}},
+			first, last, 5))
 	}
 	return out
 }
