@@ -268,6 +268,12 @@ func newTestLake(t testing.TB) *testLake {
 	if _, err := tx.Commit(ctx, lake.CommitInfo{ContentHash: strings.Repeat("ab", 32)}); err != nil {
 		t.Fatal(err)
 	}
+	// Tables without events get their columns from schema files, as after ingest.
+	for _, tb := range lk.Tables() {
+		if _, err := lk.SchemaFile(tb.Name()); err != nil {
+			t.Fatal(err)
+		}
+	}
 	return tl
 }
 
@@ -743,5 +749,56 @@ func TestGolden(t *testing.T) {
 				t.Errorf("%s differs from %s:\n%s", r.Name, file, got)
 			}
 		}
+	}
+}
+
+// TestBuiltinPack translates every rule of the built-in pack in both dialects: each is SQL
+// DuckDB runs over a lake, or refused as unsupported with a reason.
+func TestBuiltinPack(t *testing.T) {
+	pack, err := rules.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := map[string]*rules.Rule{}
+	for _, r := range pack {
+		set[r.Name] = r
+	}
+	tl := newTestLake(t)
+	db := openDB(t, tl.dir)
+	env := testEnv()
+	var ok, unsupported []string
+	for _, r := range pack {
+		for _, d := range []Dialect{DuckDB, Athena} {
+			q, err := Translate(r, set, d, env)
+			switch {
+			case errors.Is(err, ErrUnsupported):
+				if !strings.Contains(err.Error(), r.Name) {
+					t.Errorf("%s: the error does not name the rule: %v", r.Name, err)
+				}
+				if d == DuckDB {
+					unsupported = append(unsupported, err.Error())
+				}
+				continue
+			case err != nil:
+				t.Errorf("%s %s: %v", d, r.Name, err)
+				continue
+			}
+			if strings.Count(q.SQL, "?") != len(q.Args) {
+				t.Errorf("%s %s: %d markers, %d args", d, r.Name, strings.Count(q.SQL, "?"), len(q.Args))
+			}
+			if d == DuckDB {
+				if _, err := Run(context.Background(), db, q); err != nil {
+					t.Errorf("%s: %v\n%s", r.Name, err, Explain(q))
+				}
+				ok = append(ok, r.Name)
+			}
+		}
+	}
+	t.Logf("as SQL: %s", strings.Join(ok, ", "))
+	for _, u := range unsupported {
+		t.Logf("unsupported: %s", u)
+	}
+	if len(ok) == 0 {
+		t.Error("no rule of the pack translates")
 	}
 }
