@@ -159,12 +159,47 @@ func (e *Engine) match(r *rules.Rule) {
 	if info.escalate {
 		e.addEscalator(info)
 	}
+	uses := e.uses(info)
+	if uses == nil {
+		// Every server the event names is sanctioned for its subject: neither a finding nor
+		// evidence for a correlation.
+		e.stats.Sanctioned[r.Name]++
+		return
+	}
 	for _, c := range info.corrs {
 		c.add(info, e.ev, e.ref)
 	}
 	if info.emit {
-		e.raise(info)
+		e.raise(info, uses)
 	}
+}
+
+// use is one server the current event names and the policy's decision about it.
+type use struct {
+	server   serverID
+	decision policy.Decision
+}
+
+// uses returns the unsanctioned uses of MCP servers in the current event for a rule with a
+// server spec (nil when every one is sanctioned), or one use with no server for other rules.
+func (e *Engine) uses(info *ruleInfo) []use {
+	r := info.rule
+	if r.Meta.Server.IsZero() {
+		return []use{{}}
+	}
+	servers := e.servers(r, e.ev)
+	if len(servers) == 0 {
+		servers = []serverID{{}}
+	}
+	sub := e.subject(r, e.ev)
+	var out []use
+	for _, s := range servers {
+		d := e.decide(&s, sub, e.ev.Header().Time)
+		if !d.Allowed {
+			out = append(out, use{server: s, decision: d})
+		}
+	}
+	return out
 }
 
 // values returns the values of path in the current event; the slice is reused by the next call.

@@ -48,29 +48,13 @@ type corrSummary struct {
 }
 
 // raise turns a match of a finding rule on the current event into (a part of) a finding:
-// one per server the event names that the policy does not sanction.
-func (e *Engine) raise(info *ruleInfo) {
+// one per unsanctioned use of a server the event names.
+func (e *Engine) raise(info *ruleInfo, uses []use) {
 	ev, r := e.ev, info.rule
 	h := ev.Header()
-	servers := e.servers(r, ev)
 	checked := !r.Meta.Server.IsZero()
-	if len(servers) == 0 {
-		servers = []serverID{{}}
-	}
-	var sub policy.Subject
-	if checked {
-		sub = e.subject(r, ev)
-	}
-	for i := range servers {
-		s := &servers[i]
-		var dec policy.Decision
-		if checked {
-			dec = e.decide(s, sub, h.Time)
-			if dec.Allowed {
-				e.stats.Sanctioned[r.Name]++
-				continue
-			}
-		}
+	for i := range uses {
+		s, dec := &uses[i].server, uses[i].decision
 		parts := []string{h.Cloud.Account.UID}
 		var entity []string
 		for _, p := range r.Meta.Entity {
