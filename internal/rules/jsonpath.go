@@ -11,9 +11,9 @@ import (
 // allocate unless a string it returns holds escape sequences.
 type jsonPath struct {
 	keys []string
-	// needle is the last key quoted (`"cidrIp"`): text without it has no value at the path,
-	// which strings.Contains (vectorized) tells faster than a scan. Empty when the key would
-	// need escaping.
+	// needle is the last key quoted (`"cidrIp"`): text without it (nor \u escapes, which
+	// could spell it) has no value at the path, which strings.Contains (vectorized) tells
+	// faster than a scan. Empty when the key would need escaping.
 	needle string
 }
 
@@ -36,8 +36,8 @@ func newJSONPath(keys []string) *jsonPath {
 // content (unescaped), a number's or boolean's literal text, an object's JSON text, and for
 // an array each element's (nested arrays flattened). null and malformed parts yield nothing.
 func (p *jsonPath) appendValues(dst []string, data string) []string {
-	if p.needle != "" && !strings.Contains(data, p.needle) {
-		return dst
+	if p.needle != "" && !strings.Contains(data, p.needle) && !strings.Contains(data, `\u`) {
+		return dst // no member of that name (unless written with \u escapes)
 	}
 	dst, _ = appendJSONAt(dst, data, skipWS(data, 0), p.keys, 0)
 	return dst
