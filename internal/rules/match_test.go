@@ -130,7 +130,7 @@ func TestMatchStrings(t *testing.T) {
 func TestCompileErrors(t *testing.T) {
 	tests := []struct{ service, detection, want string }{
 		{"vpcflow", "  s: {query.hostname: x}\n  condition: s", "t.yml:6: rule t.rule: NetworkActivity events (class 4001) has no field query.hostname"},
-		{"vpcflow", "  s: {src_endpoint.ip|frobnicate: x}\n  condition: s", `t.yml:7: rule t.rule: src_endpoint.ip|frobnicate: unknown modifier "frobnicate"`},
+		{"vpcflow", "  s: {src_endpoint.ip|frobnicate: x}\n  condition: s", `t.yml:6: rule t.rule: src_endpoint.ip|frobnicate: unknown modifier "frobnicate"`},
 		{"vpcflow", "  s: {src_endpoint.ip|cidr: 10.0.0.0/33}\n  condition: s", "t.yml:6: rule t.rule: src_endpoint.ip|cidr: cidr"},
 		{"vpcflow", "  s: {dst_endpoint.port|cidr: 10.0.0.0/8}\n  condition: s", "cidr applies to text"},
 		{"vpcflow", "  s: {dst_endpoint.port: abc}\n  condition: s", "dst_endpoint.port is an integer"},
