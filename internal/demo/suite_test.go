@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/mcpwatch/mcpwatch/internal/demo"
 	"github.com/mcpwatch/mcpwatch/internal/detect"
+	"github.com/mcpwatch/mcpwatch/internal/ingest"
 	"github.com/mcpwatch/mcpwatch/internal/intel"
 	"github.com/mcpwatch/mcpwatch/internal/ocsf"
 	"github.com/mcpwatch/mcpwatch/internal/rules"
@@ -38,12 +40,15 @@ func (f *feed) DeadLetter(raw []byte, pos int64, reason string) error { return n
 func (f *feed) Skip(int64, string) error                              { return nil }
 
 // detectAll generates a small demo day with every source, reads each file with the reader
-// its content calls for (as ingest does) and runs what the CLI runs: the native flow rules
-// and the rule engine over the built-in pack, with the demo's threat intel.
+// its content calls for, in the order ingest takes them (a directory walk: per account,
+// CloudTrail, then GuardDuty, then every hour of DNS, then every hour of flows — sources do
+// not arrive interleaved in time), and runs what the CLI runs: the native flow rules and the
+// rule engine over the built-in pack, with the demo's threat intel.
 func detectAll(t *testing.T, benign bool, seed uint64) (*demo.Result, []ocsf.DetectionFinding) {
 	t.Helper()
 	ctx := context.Background()
-	res, err := demo.Generate(ctx, demo.Config{Dir: t.TempDir(), Records: 40_000, Seed: seed,
+	dir := t.TempDir()
+	res, err := demo.Generate(ctx, demo.Config{Dir: dir, Records: 40_000, Seed: seed,
 		Day: time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC), Benign: benign, Sources: demo.AllSources})
 	if err != nil {
 		t.Fatal(err)
@@ -70,7 +75,15 @@ func detectAll(t *testing.T, benign bool, seed uint64) (*demo.Result, []ocsf.Det
 	}
 	pack := &detect.Pack{Flow: flow, Engine: detect.NewEngine(detect.EngineConfig{Rules: set, Intel: cfg.Intel})}
 	reg := source.NewRegistry(vpcflow.Format{}, cloudtrail.Format{}, route53.Format{}, guardduty.Format{})
-	for _, name := range res.Files {
+	refs, err := ingest.Resolve([]string{filepath.Join(dir, "AWSLogs")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(refs) != len(res.Files) {
+		t.Fatalf("ingest resolves %d inputs, the demo wrote %d files", len(refs), len(res.Files))
+	}
+	for _, ref := range refs {
+		name := ref.Path
 		fh, err := os.Open(name)
 		if err != nil {
 			t.Fatal(err)
