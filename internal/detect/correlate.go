@@ -61,8 +61,8 @@ type group struct {
 	account, region string
 	first, last     int64
 	count           int64
-	seen            uint64  // bit i: member i matched
-	firstAt         []int64 // per member, ms (temporal_ordered)
+	seen            uint64    // bit i: member i matched
+	times           [][]int64 // temporal types: per member, match times (ms), sorted, bounded
 	distinct        map[string]struct{}
 	sums            []float64
 	evidence        []compactEvidence
@@ -160,7 +160,7 @@ func (c *correlation) add(info *ruleInfo, ev ocsf.Event, ref Ref) {
 			g = &group{keys: slices.Clone(keys)}
 			c.groups[key] = g
 			c.e.stats.GroupsPeak = max(c.e.stats.GroupsPeak, c.e.totalGroups())
-		} else if g.count > 0 && max(g.last, t)-min(g.first, t) > c.span {
+		} else if !c.temporal() && g.count > 0 && max(g.last, t)-min(g.first, t) > c.span {
 			c.close(g)
 		}
 		c.update(g, mi, m, ev, ref, t)
@@ -190,8 +190,8 @@ func (c *correlation) update(g *group, mi int, m *member, ev ocsf.Event, ref Ref
 	if g.count == 0 {
 		g.first, g.last = t, t
 		g.account, g.region = h.Cloud.Account.UID, h.Cloud.Region
-		if c.c.Type == rules.TemporalOrdered {
-			g.firstAt = make([]int64, len(c.members))
+		if c.temporal() {
+			g.times = make([][]int64, len(c.members))
 		}
 		if len(c.sumFields) > 0 {
 			g.sums = make([]float64, len(c.sumFields))
@@ -202,8 +202,8 @@ func (c *correlation) update(g *group, mi int, m *member, ev ocsf.Event, ref Ref
 	bit := uint64(1) << mi
 	newMember := g.seen&bit == 0
 	g.seen |= bit
-	if g.firstAt != nil && (newMember || t < g.firstAt[mi]) {
-		g.firstAt[mi] = t
+	if g.times != nil {
+		g.times[mi] = addTime(g.times[mi], t, c.span/8)
 	}
 	set := c.e.set
 	if c.c.Type == rules.ValueCount && m.field != "" {
@@ -309,24 +309,93 @@ func (c *correlation) holds(g *group) bool {
 	}
 	switch c.c.Type {
 	case rules.Temporal, rules.TemporalOrdered:
-		need := len(c.members)
-		if !c.c.Condition.IsZero() {
-			if !c.c.Condition.Holds(c.value(g)) {
-				return false
-			}
-		} else if bits.OnesCount64(g.seen) < need {
-			return false
-		}
-		if c.c.Type == rules.TemporalOrdered {
-			for i := 1; i < len(c.members); i++ {
-				if g.seen&(1<<i) != 0 && g.seen&(1<<(i-1)) != 0 && g.firstAt[i] < g.firstAt[i-1] {
-					return false
-				}
-			}
-		}
-		return true
+		return c.temporalHolds(g)
 	}
 	return c.c.Condition.Holds(c.value(g))
+}
+
+// temporal reports whether c is a temporal correlation: its groups keep their members'
+// match times instead of windows, so that matches arriving in any order (a day of DNS
+// logs read before the day's flows) still meet.
+func (c *correlation) temporal() bool {
+	return c.c.Type == rules.Temporal || c.c.Type == rules.TemporalOrdered
+}
+
+// maxTimesPerMember bounds the match times a temporal group keeps per member rule.
+const maxTimesPerMember = 32
+
+// addTime inserts t into the sorted times ts, unless a time within near of it is there
+// already; when full, the earliest is dropped.
+func addTime(ts []int64, t, near int64) []int64 {
+	i, _ := slices.BinarySearch(ts, t)
+	if i < len(ts) && ts[i]-t <= near || i > 0 && t-ts[i-1] <= near {
+		return ts
+	}
+	ts = slices.Insert(ts, i, t)
+	if len(ts) > maxTimesPerMember {
+		ts = slices.Delete(ts, 0, 1)
+	}
+	return ts
+}
+
+// temporalHolds reports whether some window of the timespan holds matches of enough member
+// rules (all of them, or as many as the condition asks), in rule order for temporal_ordered.
+func (c *correlation) temporalHolds(g *group) bool {
+	need := len(c.members)
+	var hits []hit
+	for m, ts := range g.times {
+		for _, t := range ts {
+			hits = append(hits, hit{t, m})
+		}
+	}
+	slices.SortFunc(hits, func(a, b hit) int { return cmp.Compare(a.t, b.t) })
+	counts := make([]int, len(c.members))
+	distinct, lo := 0, 0
+	for hi := range hits {
+		if counts[hits[hi].m] == 0 {
+			distinct++
+		}
+		counts[hits[hi].m]++
+		for hits[hi].t-hits[lo].t > c.span {
+			counts[hits[lo].m]--
+			if counts[hits[lo].m] == 0 {
+				distinct--
+			}
+			lo++
+		}
+		ok := distinct >= need
+		if !c.c.Condition.IsZero() {
+			ok = c.c.Condition.Holds(float64(distinct))
+		}
+		if ok && (c.c.Type != rules.TemporalOrdered || ordered(hits[lo:hi+1], len(c.members))) {
+			return true
+		}
+	}
+	return false
+}
+
+// hit is a match time of a member rule in a temporal group.
+type hit struct {
+	t int64 // ms
+	m int   // member index
+}
+
+// ordered reports whether, in a window of hits sorted by time, each member's first match
+// comes no earlier than the previous member's.
+func ordered(hits []hit, members int) bool {
+	first := make([]int64, members)
+	seen := make([]bool, members)
+	for _, h := range hits {
+		if !seen[h.m] {
+			seen[h.m], first[h.m] = true, h.t
+		}
+	}
+	for i := 1; i < members; i++ {
+		if seen[i] && seen[i-1] && first[i] < first[i-1] {
+			return false
+		}
+	}
+	return true
 }
 
 // close ends g's window: reported if its condition held, then emptied.
