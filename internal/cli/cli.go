@@ -142,6 +142,7 @@ detects unauthorized MCP use, and answers questions about the lake with SQL.`,
 		newScanCmd(e),
 		newCatalogueCmd(e),
 		newPolicyCmd(e),
+		newRulesCmd(e),
 		newMCPCmd(e),
 		newVersionCmd(e),
 	)

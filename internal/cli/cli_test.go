@@ -48,7 +48,7 @@ func TestDemoEndToEnd(t *testing.T) {
 	if rep.Generated != 200000 || rep.Ingest.Read <= 200000 || rep.Ingest.Stored != rep.Ingest.Read || !rep.Ingest.Reconciles() || rep.Ingest.Failed != 0 {
 		t.Fatalf("ingest counts %+v, %d failed inputs", rep.Ingest.Counts, rep.Ingest.Failed)
 	}
-	if len(rep.Scenarios) != 6 || rep.Missed != 0 {
+	if len(rep.Scenarios) != 19 || rep.Missed != 0 { // every source: flows, DNS, DNS→flow, CloudTrail, escalation
 		t.Fatalf("scenarios %+v", rep.Scenarios)
 	}
 	if rep.BySeverity["Critical"] == 0 || rep.BySeverity["High"] == 0 {
@@ -114,6 +114,13 @@ func TestDemoEndToEnd(t *testing.T) {
 		t.Fatalf("a write statement was not refused: exit %d %s", code, errs)
 	}
 
+	// Retro-hunting: detect re-reads every table of the lake and runs every rule again; in any
+	// table order it finds nothing the streaming run did not.
+	code, out, errs = run(t, "", "--lake", lake, "detect", "--since", "3650d")
+	if code != 0 || !strings.Contains(out, "findings: 0 new, ") || !strings.Contains(out, fmt.Sprintf("read %d events", rep.Ingest.Stored)) {
+		t.Fatalf("detect exit %d: %s %s", code, out, errs)
+	}
+
 	// Running the demo again adds nothing: the lake recognizes every file.
 	code, out, errs = run(t, "", "--lake", lake, "demo", "--records", "200000", "--seed", "5", "--day", "2026-11-21",
 		"--out", filepath.Join(dir, "in"), "--format", "json")
@@ -146,6 +153,66 @@ func TestDemoBenignOnly(t *testing.T) {
 	}
 	if rep.BySeverity["Low"] == 0 {
 		t.Fatal("benign services on candidate MCP ports should still yield Low port findings")
+	}
+}
+
+// TestRulesCommands runs rules list, test and lint on the built-in pack and on an
+// organization's own rules.
+func TestRulesCommands(t *testing.T) {
+	code, out, errs := run(t, "", "rules", "list")
+	for _, want := range []string{"flow.threat_intel", "native", "dns.mcp_catalogue_lookup", "dnsflow.mcp_connection", "correlation/temporal"} {
+		if code != 0 || !strings.Contains(out, want) {
+			t.Fatalf("rules list: exit %d, no %q\n%s%s", code, want, out, errs)
+		}
+	}
+	code, out, errs = run(t, "", "rules", "test")
+	if code != 0 || !strings.Contains(out, " 0 failed") {
+		t.Fatalf("rules test: exit %d\n%s%s", code, out, errs)
+	}
+	code, out, errs = run(t, "", "rules", "lint")
+	if code != 0 || !strings.Contains(out, " 0 errors") {
+		t.Fatalf("rules lint: exit %d\n%s%s", code, out, errs)
+	}
+
+	// An organization's rule whose negative test case matches: rules test says which and fails.
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "ours.yml"), `title: Lookups of our MCP gateway
+id: 0f0e4c1a-9d7b-4c55-8a51-3d1f1a2b3c4d
+name: org.gateway_lookup
+level: low
+tags: [attack.command_and_control]
+logsource: {product: aws, service: route53}
+detection:
+  selection:
+    query.hostname|endswith: .mcp.corp.example
+  condition: selection
+mcpwatch:
+  finding_types: [UnauthorizedMCP/Communication]
+  entity: [src_endpoint.ip]
+  remediation: Use the sanctioned gateway.
+tests:
+  - name: a gateway lookup
+    match: true
+    events:
+      - {class_uid: 4003, activity_id: 6, time: 1795249691000, cloud: {account: {uid: "111122223333"}, region: us-east-1}, src_endpoint: {ip: 10.0.0.5}, query: {hostname: a.mcp.corp.example}}
+  - name: wrongly expected not to match
+    match: false
+    events:
+      - {class_uid: 4003, activity_id: 6, time: 1795249691000, cloud: {account: {uid: "111122223333"}, region: us-east-1}, src_endpoint: {ip: 10.0.0.5}, query: {hostname: b.mcp.corp.example}}
+`)
+	code, out, errs = run(t, "", "rules", "test", "--rules", dir)
+	if code != 1 || !strings.Contains(out, "org.gateway_lookup") || !strings.Contains(out, "wrongly expected not to match") ||
+		!strings.Contains(out, " 1 failed") {
+		t.Fatalf("rules test with a failing case: exit %d\n%s%s", code, out, errs)
+	}
+	code, out, _ = run(t, "", "rules", "list", "--rules", dir, "--format", "csv")
+	if code != 0 || !strings.Contains(out, "org.gateway_lookup") || !strings.Contains(out, "ours.yml") {
+		t.Fatalf("rules list --rules: exit %d\n%s", code, out)
+	}
+	writeFile(t, filepath.Join(dir, "bad.yml"), "title: broken\nname: org.broken\nlogsource: {product: aws, service: route53}\ndetection:\n  sel:\n    no.such.field: x\n  condition: sel\n")
+	code, out, errs = run(t, "", "rules", "lint", "--rules", dir)
+	if code != 1 || !strings.Contains(out+errs, "no.such.field") {
+		t.Fatalf("rules lint of a bad rule: exit %d\n%s%s", code, out, errs)
 	}
 }
 

@@ -9,8 +9,11 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mcpwatch/mcpwatch/internal/catalogue"
 	"github.com/mcpwatch/mcpwatch/internal/detect"
 	"github.com/mcpwatch/mcpwatch/internal/intel"
+	"github.com/mcpwatch/mcpwatch/internal/policy"
+	"github.com/mcpwatch/mcpwatch/internal/rules"
 	"github.com/mcpwatch/mcpwatch/internal/version"
 )
 
@@ -20,6 +23,9 @@ type detectFlags struct {
 	ports      string
 	exfil      string
 	internal   []string
+	rulesDirs  []string
+	policyFile string
+	catalogues []string
 }
 
 func (d *detectFlags) register(cmd *cobra.Command) {
@@ -28,15 +34,86 @@ func (d *detectFlags) register(cmd *cobra.Command) {
 	f.StringVar(&d.ports, "mcp-ports", "", "candidate MCP ports, comma-separated (default 8080,3000,5000,8000,9000,6274,6277; \"none\" disables the port rule)")
 	f.StringVar(&d.exfil, "exfil-bytes", "", "outbound bytes to a flagged endpoint that make an exfiltration finding (default 50MiB; suffixes KB, MB, GB, KiB, MiB, GiB)")
 	f.StringArrayVar(&d.internal, "internal-cidr", nil, "address block to treat as internal besides RFC 1918, RFC 6598, loopback, link-local and ULA; repeatable")
+	f.StringArrayVar(&d.rulesDirs, "rules", nil, "directory of rule files (Sigma YAML) added to the built-in pack; a rule named like a built-in one replaces it; repeatable")
+	f.StringVar(&d.policyFile, "policy", "", "policy file (YAML) of sanctioned MCP servers: their use raises no finding (default: nothing is sanctioned)")
+	f.StringArrayVar(&d.catalogues, "catalogue", nil, "catalogue file (CSV) extending or overriding the built-in MCP catalogue; repeatable")
 }
 
-// detector builds the flow detector the flags describe.
-func (d *detectFlags) detector(e *env) (*detect.FlowDetector, error) {
+// detector builds the detectors the flags describe: the native flow rules and the rule
+// engine over the built-in pack and --rules, with --policy and --catalogue.
+func (d *detectFlags) detector(e *env) (*detect.Pack, error) {
 	cfg, err := d.config(e)
 	if err != nil {
 		return nil, err
 	}
-	return detect.NewFlowDetector(cfg)
+	flow, err := detect.NewFlowDetector(cfg)
+	if err != nil {
+		return nil, err
+	}
+	renv, err := d.rulesEnv(cfg)
+	if err != nil {
+		return nil, err
+	}
+	rs, err := d.rules()
+	if err != nil {
+		return nil, err
+	}
+	set, err := rules.Compile(rs, renv)
+	if err != nil {
+		return nil, err
+	}
+	var pol *policy.Policy
+	if d.policyFile != "" {
+		p, diags, err := policy.Load(d.policyFile)
+		if err != nil {
+			return nil, fmt.Errorf("--policy: %w", err)
+		}
+		for _, dg := range diags {
+			if dg.Severity == policy.Error {
+				return nil, fmt.Errorf("--policy: %s (run mcpwatch policy check %s)", dg, d.policyFile)
+			}
+			e.log.Warn("policy", "diagnostic", dg.String())
+		}
+		pol = p
+	}
+	eng := detect.NewEngine(detect.EngineConfig{Rules: set, Policy: pol, Catalogue: renv.Catalogue, Intel: cfg.Intel,
+		ProductVersion: version.Version})
+	return &detect.Pack{Flow: flow, Engine: eng}, nil
+}
+
+// rules returns the built-in pack merged with the rules of --rules.
+func (d *detectFlags) rules() ([]*rules.Rule, error) {
+	rs, err := rules.Builtin()
+	if err != nil {
+		return nil, fmt.Errorf("built-in rules: %w", err)
+	}
+	for _, dir := range d.rulesDirs {
+		extra, err := rules.LoadDir(dir)
+		if err != nil {
+			return nil, fmt.Errorf("--rules %s: %w", dir, err)
+		}
+		rs = rules.Merge(rs, extra)
+	}
+	return rs, nil
+}
+
+// rulesEnv returns what rules are compiled against: the catalogue, threat intel, internal
+// blocks and candidate ports of the flags.
+func (d *detectFlags) rulesEnv(cfg detect.Config) (rules.Env, error) {
+	cat := catalogue.Builtin()
+	if len(d.catalogues) > 0 {
+		c, err := catalogue.Load(d.catalogues...)
+		if err != nil {
+			return rules.Env{}, fmt.Errorf("--catalogue: %w", err)
+		}
+		cat = c
+	}
+	ports := cfg.CandidatePorts
+	if ports == nil {
+		ports = detect.DefaultCandidatePorts()
+	}
+	return rules.Env{Catalogue: cat, Intel: cfg.Intel, Internal: detect.InternalPrefixes(cfg.InternalPrefixes),
+		MCPPorts: ports}, nil
 }
 
 // config builds the detection configuration, printing warnings about bad intel lines to

@@ -72,7 +72,7 @@ The exit status is non-zero only when nothing could be read.`,
 					return fmt.Errorf("--source: %w", err)
 				}
 			}
-			var det *detect.FlowDetector
+			var det *detect.Pack
 			if !noDetect {
 				if det, err = df.detector(e); err != nil {
 					return err
@@ -124,12 +124,12 @@ type ingestRun struct {
 	ingest.Summary
 	Findings     findingstore.Result     `json:"findings"`
 	FindingsList []ocsf.DetectionFinding `json:"-"`
-	Detection    *detect.Stats           `json:"detection,omitempty"`
+	Detection    *detect.PackStats       `json:"detection,omitempty"`
 	Lake         string                  `json:"lake"`
 }
 
 // runIngest ingests refs, showing progress on a terminal, then stores what detection found.
-func runIngest(ctx context.Context, e *env, lk *lake.Lake, refs []ingest.Ref, opts ingest.Options, det *detect.FlowDetector) (ingestRun, error) {
+func runIngest(ctx context.Context, e *env, lk *lake.Lake, refs []ingest.Ref, opts ingest.Options, det *detect.Pack) (ingestRun, error) {
 	run := ingestRun{Lake: lk.Root()}
 	var total int64
 	for _, r := range refs {
@@ -160,9 +160,7 @@ func runIngest(ctx context.Context, e *env, lk *lake.Lake, refs []ingest.Ref, op
 		found := det.Flush(time.Now())
 		st := det.Stats()
 		run.Detection = &st
-		if st.Dropped > 0 {
-			e.log.Warn("detection state was full: some matches were not tracked", "dropped", st.Dropped, "max_keys", st.Keys)
-		}
+		warnDetectionState(e, st)
 		run.FindingsList = found
 		run.Findings, err = findingstore.Save(ctx, lk, found, findingstore.Accumulate, time.Now())
 		if err != nil {
@@ -170,6 +168,17 @@ func runIngest(ctx context.Context, e *env, lk *lake.Lake, refs []ingest.Ref, op
 		}
 	}
 	return run, nil
+}
+
+// warnDetectionState logs when detection state was full and lost matches.
+func warnDetectionState(e *env, st detect.PackStats) {
+	if st.Flow.Dropped > 0 {
+		e.log.Warn("flow detection state was full: some matches were not tracked", "dropped", st.Flow.Dropped, "max_keys", st.Flow.Keys)
+	}
+	if st.Rules.GroupsEvicted > 0 || st.Rules.FindingsDropped > 0 {
+		e.log.Warn("rule engine state was full", "correlation_groups_evicted", st.Rules.GroupsEvicted,
+			"findings_dropped", st.Rules.FindingsDropped, "correlation_groups_peak", st.Rules.GroupsPeak)
+	}
 }
 
 // printIngest writes the summary of an ingest: per-input rows for people (only the inputs
