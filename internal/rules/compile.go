@@ -107,7 +107,9 @@ func Compile(rs []*Rule, env Env) (*Set, error) {
 		return nil, errors.Join(errs...)
 	}
 	s.nslots = len(cc.slots)
-	s.pool.New = func() any { return &ctx{cache: make([]cacheEntry, s.nslots)} }
+	s.pool.New = func() any {
+		return &ctx{cache: make([]cacheEntry, s.nslots), addrs: make([]addrEntry, s.nslots)}
+	}
 	return s, nil
 }
 
@@ -273,6 +275,8 @@ func (cc *compiler) search(r *Rule, t fields.Type, name string, s sigma.Search) 
 			}
 			and = append(and, m)
 		}
+		// Cheap tests first: a rule's fields are ANDed, so the order does not change the result.
+		slices.SortStableFunc(and, func(a, b expr) int { return cost(a) - cost(b) })
 		if len(and) == 1 {
 			parts = append(parts, and[0])
 		} else {
@@ -290,6 +294,30 @@ func (cc *compiler) search(r *Rule, t fields.Type, name string, s sigma.Search) 
 		return parts[0], parts, nil
 	}
 	return orExpr(parts), parts, nil
+}
+
+// cost estimates what evaluating a field match costs, to order a search's fields.
+func cost(e expr) int {
+	m, ok := e.(*fieldMatch)
+	if !ok {
+		return 10
+	}
+	c := 0
+	switch {
+	case m.src.json != nil:
+		c = 4
+	case m.src.field.Multi:
+		c = 2
+	case m.src.kind == fields.String && !m.addr:
+		c = 1
+	}
+	for _, p := range m.preds {
+		switch p.(type) {
+		case cataloguePred, commandPred, imagePred, rePred:
+			c += 4
+		}
+	}
+	return c
 }
 
 // searchLine and fieldLine return 1-based lines (sigma-go's positions are 0-based).

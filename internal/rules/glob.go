@@ -247,11 +247,25 @@ func (g *glob) index(s string, from int, sg *segment) (start, end int, ok bool) 
 		}
 	}
 	first := sg.lit[0]
-	letter := first < utf8.RuneSelf && isLetter(first)
-	for p := from; p < len(s) || p == len(s) && len(sg.lit) == 0; p++ {
-		if letter && s[p]|0x20 != first {
-			continue
+	if first < utf8.RuneSelf && isLetter(first) {
+		// Candidates start with the letter in either case: find each with IndexByte.
+		lo, up := first, first-('a'-'A')
+		for p := from; p < len(s); {
+			i := strings.IndexByte(s[p:], lo)
+			if j := strings.IndexByte(s[p:], up); j >= 0 && (i < 0 || j < i) {
+				i = j
+			}
+			if i < 0 {
+				return 0, 0, false
+			}
+			if e, ok := g.matchAt(s, p+i, sg); ok {
+				return p + i, e, true
+			}
+			p += i + 1
 		}
+		return 0, 0, false
+	}
+	for p := from; p < len(s); p++ {
 		if e, ok := g.matchAt(s, p, sg); ok {
 			return p, e, true
 		}

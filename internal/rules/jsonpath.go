@@ -11,9 +11,11 @@ import (
 // allocate unless a string it returns holds escape sequences.
 type jsonPath struct {
 	keys []string
-	// needle is the last key quoted (`"cidrIp"`): text without it (nor \u escapes, which
-	// could spell it) has no value at the path, which strings.Contains (vectorized) tells
-	// faster than a scan. Empty when the key would need escaping.
+	// needle is the last key quoted (`"cidrIp"`): text without it has no value at the path,
+	// which strings.Contains (vectorized) tells faster than a scan. Empty when the key would
+	// need escaping. (So a last member name the text spells with escape sequences, such as
+	// "\u0061", is not found: JSON writers, CloudTrail's included, do not escape ASCII
+	// letters.)
 	needle string
 }
 
@@ -36,16 +38,17 @@ func newJSONPath(keys []string) *jsonPath {
 // content (unescaped), a number's or boolean's literal text, an object's JSON text, and for
 // an array each element's (nested arrays flattened). null and malformed parts yield nothing.
 func (p *jsonPath) appendValues(dst []string, data string) []string {
-	if p.needle != "" && !strings.Contains(data, p.needle) && !strings.Contains(data, `\u`) {
-		return dst // no member of that name (unless written with \u escapes)
+	if p.needle != "" && !strings.Contains(data, p.needle) {
+		return dst // no member of that name
 	}
-	dst, _ = appendJSONAt(dst, data, skipWS(data, 0), p.keys, 0)
+	dst, _ = appendJSONAt(dst, data, skipWS(data, 0), p.keys, 0, false)
 	return dst
 }
 
 // appendJSONAt appends the values at path of the JSON value starting at data[i] and returns
-// the index after the value (len(data) when it is malformed).
-func appendJSONAt(dst []string, data string, i int, path []string, depth int) ([]string, int) {
+// the index after the value (len(data) when it is malformed, or when needEnd is false and the
+// rest of an object need not be read: its member of the path's name has been).
+func appendJSONAt(dst []string, data string, i int, path []string, depth int, needEnd bool) ([]string, int) {
 	if i >= len(data) || depth > maxJSONDepth {
 		return dst, len(data)
 	}
@@ -83,7 +86,10 @@ func appendJSONAt(dst []string, data string, i int, path []string, depth int) ([
 			i = skipWS(data, i+1)
 			start := i
 			if jsonKeyIs(key, path[0]) {
-				dst, i = appendJSONAt(dst, data, i, path[1:], depth+1)
+				dst, i = appendJSONAt(dst, data, i, path[1:], depth+1, needEnd)
+				if !needEnd {
+					return dst, len(data) // names are unique within an object
+				}
 			} else {
 				i = skipJSONValue(data, i)
 			}
@@ -106,7 +112,7 @@ func appendJSONAt(dst []string, data string, i int, path []string, depth int) ([
 				continue
 			}
 			start := i
-			dst, i = appendJSONAt(dst, data, i, path, depth+1)
+			dst, i = appendJSONAt(dst, data, i, path, depth+1, true)
 			if i <= start {
 				return dst, len(data)
 			}
@@ -144,10 +150,19 @@ func skipWS(data string, i int) int {
 	return i
 }
 
-// skipJSONString returns the index after the string starting at data[i] (a quote).
+// skipJSONString returns the index after the string starting at data[i] (a quote). Short
+// strings (keys) are scanned byte by byte; longer ones by IndexByte, which is vectorized.
 func skipJSONString(data string, i int) int {
 	j := i + 1
-	for {
+	for n := min(len(data), j+16); j < n; j++ {
+		switch data[j] {
+		case '"':
+			return j + 1
+		case '\\':
+			j++
+		}
+	}
+	for j < len(data) {
 		k := strings.IndexByte(data[j:], '"')
 		if k < 0 {
 			return len(data)
@@ -162,6 +177,7 @@ func skipJSONString(data string, i int) int {
 		}
 		j = q + 1
 	}
+	return len(data)
 }
 
 // skipJSONScalar returns the index after the number, boolean or null at data[i].
@@ -190,7 +206,12 @@ func skipJSONValue(data string, i int) int {
 	}
 	depth := 0
 	for i < len(data) {
-		switch data[i] {
+		c := data[i]
+		if !jsonStructural[c] {
+			i++
+			continue
+		}
+		switch c {
 		case '"':
 			i = skipJSONString(data, i)
 			continue
@@ -206,6 +227,9 @@ func skipJSONValue(data string, i int) int {
 	}
 	return len(data)
 }
+
+// jsonStructural marks the bytes skipJSONValue stops at. Never modified.
+var jsonStructural = [256]bool{'"': true, '{': true, '}': true, '[': true, ']': true}
 
 // jsonKeyIs reports whether the quoted JSON string quoted is name.
 func jsonKeyIs(quoted, name string) bool {

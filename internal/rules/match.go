@@ -22,6 +22,7 @@ type ctx struct {
 	ev    ocsf.Event
 	epoch uint32
 	cache []cacheEntry // by source slot
+	addrs []addrEntry  // by source slot: the value parsed as an IP address
 	strs  []string
 	ints  []int64
 	bytes []byte // scratch: decoded base64, formatted numbers
@@ -33,12 +34,35 @@ type cacheEntry struct {
 	lo, hi int32
 }
 
+// addrEntry is the value of a single-valued source parsed as an IP address.
+type addrEntry struct {
+	epoch uint32
+	ok    bool
+	addr  netip.Addr
+}
+
+// addrValue returns the value of a single-valued String source parsed as an IP address
+// (unmapped, without zone), parsing it once per event.
+func (c *ctx) addrValue(s *source) (netip.Addr, bool, bool) {
+	e := &c.addrs[s.slot]
+	vals := c.strValues(s)
+	if len(vals) == 0 {
+		return netip.Addr{}, false, false
+	}
+	if e.epoch != c.epoch {
+		a, err := netip.ParseAddr(vals[0])
+		*e = addrEntry{epoch: c.epoch, ok: err == nil, addr: a.Unmap().WithZone("")}
+	}
+	return e.addr, e.ok, true
+}
+
 // reset prepares c for ev.
 func (c *ctx) reset(ev ocsf.Event) {
 	c.ev = ev
 	c.epoch++
 	if c.epoch == 0 { // wrapped: forget every entry
 		clear(c.cache)
+		clear(c.addrs)
 		c.epoch = 1
 	}
 	c.strs = c.strs[:0]
@@ -116,6 +140,9 @@ type fieldMatch struct {
 	null   bool // a null or empty value: holds when the field has no value
 	exists int8 // |exists: 1 true, -1 false
 	b64    bool // the field's values are base64: decoded before matching
+	// addr: the source is single-valued text and every predicate an addrPred, which is
+	// given the value parsed once per event.
+	addr bool
 }
 
 func (m *fieldMatch) eval(c *ctx) bool {
@@ -143,6 +170,21 @@ func (m *fieldMatch) eval(c *ctx) bool {
 			}
 		}
 		return false
+	}
+	if m.addr && m.exists == 0 {
+		a, ok, present := c.addrValue(m.src)
+		if !present {
+			return m.null
+		}
+		if ok {
+			for _, p := range m.preds {
+				if p.(addrPred).addr(a) {
+					return true
+				}
+			}
+			return false
+		}
+		// Not an address: the text predicates decide (a block for cidr).
 	}
 	vals := c.strValues(m.src)
 	if m.exists != 0 {
@@ -211,6 +253,11 @@ type pred interface {
 	num(c *ctx, v int64) bool
 }
 
+// addrPred is a predicate on IP addresses.
+type addrPred interface {
+	addr(a netip.Addr) bool
+}
+
 // numText formats v in c's scratch buffer for the text predicates.
 func numText(c *ctx, v int64) string {
 	c.bytes = strconv.AppendInt(c.bytes[:0], v, 10)
@@ -251,6 +298,8 @@ func (p cidrPred) str(_ *ctx, s string) bool {
 	return err == nil && b.Bits() >= p.prefix.Bits() && p.prefix.Contains(b.Addr().Unmap())
 }
 func (cidrPred) num(*ctx, int64) bool { return false }
+
+func (p cidrPred) addr(a netip.Addr) bool { return p.prefix.Contains(a) }
 
 // cmpPred: |gt, |gte, |lt, |lte.
 type cmpPred struct {
@@ -370,6 +419,8 @@ func (p intelPred) str(_ *ctx, s string) bool {
 }
 func (intelPred) num(*ctx, int64) bool { return false }
 
+func (p intelPred) addr(a netip.Addr) bool { return p.set.Contains(a) == p.want }
+
 // internalPred: |internal, an address in the internal blocks.
 type internalPred struct {
 	extra []netip.Prefix
@@ -384,6 +435,8 @@ func (p internalPred) str(_ *ctx, s string) bool {
 	return isInternal(a.Unmap().WithZone(""), p.extra) == p.want
 }
 func (internalPred) num(*ctx, int64) bool { return false }
+
+func (p internalPred) addr(a netip.Addr) bool { return isInternal(a, p.extra) == p.want }
 
 // isInternal reports whether a is internal: RFC 1918, RFC 6598 shared space, loopback,
 // link-local, IPv6 unique local addresses, or one of extra (as package detect decides).

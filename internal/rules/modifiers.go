@@ -111,6 +111,12 @@ func (cc *compiler) fieldMatch(t fields.Type, fm sigma.FieldMatcher) (*fieldMatc
 		}
 		m.preds = append(m.preds, p)
 	}
+	m.addr = !m.b64 && !m.all && len(m.preds) > 0 && src.json == nil && !src.field.Multi && src.kind == fields.String
+	for _, p := range m.preds {
+		if _, ok := p.(addrPred); !ok {
+			m.addr = false
+		}
+	}
 	if m.all && m.null {
 		return nil, fmt.Errorf("%s: all cannot be combined with a null value", fieldDesc(fm))
 	}
