@@ -121,6 +121,14 @@ func TestDemoEndToEnd(t *testing.T) {
 		t.Fatalf("detect exit %d: %s %s", code, out, errs)
 	}
 
+	// The same correlation as SQL over the lake finds the internal shadow MCP server the
+	// streaming engine found.
+	code, out, errs = run(t, "", "--lake", lake, "rules", "sql", "network.internal_mcp_default_port_server", "--since", "3650d",
+		"--run", "--format", "csv")
+	if rows := strings.Split(strings.TrimSpace(out), "\n"); code != 0 || len(rows) < 2 || !strings.Contains(out, ",8000,") {
+		t.Fatalf("rules sql --run: exit %d\n%s%s", code, out, errs)
+	}
+
 	// Running the demo again adds nothing: the lake recognizes every file.
 	code, out, errs = run(t, "", "--lake", lake, "demo", "--records", "200000", "--seed", "5", "--day", "2026-11-21",
 		"--out", filepath.Join(dir, "in"), "--format", "json")
@@ -172,6 +180,15 @@ func TestRulesCommands(t *testing.T) {
 	code, out, errs = run(t, "", "rules", "lint")
 	if code != 0 || !strings.Contains(out, " 0 errors") {
 		t.Fatalf("rules lint: exit %d\n%s%s", code, out, errs)
+	}
+
+	code, out, errs = run(t, "", "rules", "sql", "dns.mcp_catalogue_lookup")
+	if code != 0 || !strings.Contains(out, `FROM "route53"`) || !strings.Contains(out, "-- parameters:") || strings.Contains(out, "'mcp.atlassian.com'") {
+		t.Fatalf("rules sql: exit %d\n%s%s", code, out, errs)
+	}
+	code, _, errs = run(t, "", "rules", "sql", "cloudtrail.ec2_user_data_mcp")
+	if code == 0 || !strings.Contains(errs, "not expressible in SQL") {
+		t.Fatalf("rules sql of a catalogue_command rule: exit %d %s", code, errs)
 	}
 
 	// An organization's rule whose negative test case matches: rules test says which and fails.

@@ -2,19 +2,23 @@ package cli
 
 import (
 	"fmt"
+	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/mcpwatch/mcpwatch/internal/detect"
+	"github.com/mcpwatch/mcpwatch/internal/hunt"
 	"github.com/mcpwatch/mcpwatch/internal/output"
+	"github.com/mcpwatch/mcpwatch/internal/query"
 	"github.com/mcpwatch/mcpwatch/internal/rules"
 )
 
 func newRulesCmd(e *env) *cobra.Command {
 	var (
-		df     detectFlags
-		format string
+		df, sqlFlags detectFlags
+		format       string
 	)
 	cmd := &cobra.Command{
 		Use:   "rules",
@@ -163,6 +167,122 @@ See docs/rules.md for the format.`,
 	}
 	lint.Flags().BoolVar(&strict, "strict", false, "exit with status 1 on warnings too")
 
-	cmd.AddCommand(list, test, lint)
+	cmd.AddCommand(list, test, lint, newRulesSQLCmd(e, &sqlFlags, &format))
 	return cmd
+}
+
+// newRulesSQLCmd is `rules sql NAME`: a rule as SQL over the lake, printed or run.
+func newRulesSQLCmd(e *env, df *detectFlags, format *string) *cobra.Command {
+	var (
+		dialect, since, region string
+		runIt                  bool
+		limit                  int
+	)
+	cmd := &cobra.Command{
+		Use:   "sql NAME",
+		Short: "Show a rule as SQL over the lake (DuckDB locally, Athena on Security Lake), or run it with --run",
+		Long: `The same detection as a query, for batch hunting back in time: a single-event rule becomes a
+filtered SELECT, a correlation a GROUP BY over time buckets of its timespan with HAVING on its
+condition. Every value of the rule is a bound parameter. Rules using the catalogue's command,
+image or heuristic matching cannot be expressed in SQL: the streaming engine runs them
+(mcpwatch detect --since).`,
+		Example: `  mcpwatch rules sql dnsflow.mcp_connection
+  mcpwatch rules sql dns.mcp_catalogue_lookup --since 30d --run
+  mcpwatch rules sql network.internal_mcp_port_server --dialect athena --region us-east-1`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			of, err := output.ParseFormat(*format)
+			if err != nil {
+				return fmt.Errorf("--format: %w", err)
+			}
+			d, err := parseDialect(dialect)
+			if err != nil {
+				return err
+			}
+			if runIt && d != hunt.DuckDB {
+				return fmt.Errorf("--run runs on the local lake (DuckDB); print Athena SQL without it")
+			}
+			back, err := parseSince(since)
+			if err != nil {
+				return fmt.Errorf("--since: %w", err)
+			}
+			rs, err := df.rules()
+			if err != nil {
+				return err
+			}
+			byName := map[string]*rules.Rule{}
+			for _, r := range rs {
+				byName[r.Name] = r
+			}
+			r, ok := byName[args[0]]
+			if !ok {
+				return fmt.Errorf("no rule %q (mcpwatch rules list shows them)", args[0])
+			}
+			cfg, err := df.config(e)
+			if err != nil {
+				return err
+			}
+			renv, err := df.rulesEnv(cfg)
+			if err != nil {
+				return err
+			}
+			henv := hunt.Env{Since: time.Now().Add(-back), CatalogueHosts: hunt.CatalogueHosts(renv.Catalogue),
+				InternalCIDRs: renv.Internal}
+			henv.IntelAddrs, henv.IntelDomains = hunt.Intel(cfg.Intel)
+			for _, p := range renv.MCPPorts {
+				henv.MCPPorts = append(henv.MCPPorts, int(p))
+			}
+			if d == hunt.Athena {
+				henv.Tables = hunt.AthenaTables("", region, "2.0")
+			}
+			q, err := hunt.Translate(r, byName, d, henv)
+			if err != nil {
+				return err
+			}
+			if !runIt {
+				fmt.Fprint(e.stdout, hunt.Explain(q))
+				return nil
+			}
+			if _, err := os.Stat(e.lake); err != nil {
+				return fmt.Errorf("no lake at %s (run `mcpwatch demo` or `mcpwatch ingest` first, or pass --lake)", e.lake)
+			}
+			if err := ensureSchemaFiles(e); err != nil {
+				return err
+			}
+			db, err := query.Open(cmd.Context(), e.lake, query.WithMaxRows(limit), query.WithLogger(e.log))
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			res, err := hunt.Run(cmd.Context(), db, q)
+			if err != nil {
+				return err
+			}
+			if err := output.Write(e.stdout, of, res.ColumnNames(), res.Rows); err != nil {
+				return err
+			}
+			if res.Truncated {
+				fmt.Fprintf(e.stderr, "(showing the first %d rows; raise --limit to see more)\n", len(res.Rows))
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&dialect, "dialect", "duckdb", "duckdb (the local lake) or athena (Amazon Security Lake's Glue tables)")
+	f.StringVar(&since, "since", "7d", "look back this far: 30d, 12h, 90m")
+	f.StringVar(&region, "region-tables", "us-east-1", "with --dialect athena: the Security Lake region whose Glue tables to name")
+	f.BoolVar(&runIt, "run", false, "run the query on the local lake and print the rows")
+	f.IntVar(&limit, "limit", 10000, "with --run: at most this many rows")
+	df.register(cmd)
+	return cmd
+}
+
+func parseDialect(s string) (hunt.Dialect, error) {
+	switch strings.ToLower(s) {
+	case "duckdb", "":
+		return hunt.DuckDB, nil
+	case "athena":
+		return hunt.Athena, nil
+	}
+	return 0, fmt.Errorf("--dialect %q: want duckdb or athena", s)
 }
