@@ -13,6 +13,7 @@ import (
 	"github.com/mcpwatch/mcpwatch/internal/finding"
 	"github.com/mcpwatch/mcpwatch/internal/ocsf"
 	"github.com/mcpwatch/mcpwatch/internal/rules"
+	"github.com/mcpwatch/mcpwatch/internal/rules/fields"
 )
 
 // maxKeyCombos bounds the groups one event may join when group-by fields have several
@@ -43,7 +44,10 @@ type correlation struct {
 	sumFields []string
 	groups    map[string]*group
 	newest    int64 // the latest event time seen, ms
-	keyBuf    []string
+	// Buffers reused by add.
+	vals     [][]string
+	keyBuf   []string
+	keyBytes []byte
 }
 
 // member is a rule a correlation refers to, and the fields its group-by names read in that
@@ -53,6 +57,8 @@ type member struct {
 	paths  []string // per group-by name
 	field  string   // the value_count/value_sum field in this rule's events
 	sumsOf []string // per sumFields, the field in this rule's events
+	// sumInts are, per sumFields, the accessor of an integer field (nil: read as text).
+	sumInts []*fields.Field
 }
 
 // group is one group of a correlation.
@@ -113,8 +119,15 @@ func newCorrelation(e *Engine, info *ruleInfo, byName map[string]*rules.Rule) *c
 		for _, g := range c.c.GroupBy {
 			m.paths = append(m.paths, resolve(g, name))
 		}
+		t, _, _ := rules.EventType(mr.Logsource)
 		for _, f := range c.sumFields {
-			m.sumsOf = append(m.sumsOf, resolve(f, name))
+			p := resolve(f, name)
+			m.sumsOf = append(m.sumsOf, p)
+			var acc *fields.Field
+			if fd, ok := fields.Lookup(t, p); ok && fd.Kind == fields.Int && !fd.Multi {
+				acc = fd
+			}
+			m.sumInts = append(m.sumInts, acc)
 		}
 		c.members = append(c.members, m)
 	}
@@ -130,10 +143,13 @@ func (c *correlation) add(info *ruleInfo, ev ocsf.Event, ref Ref) {
 	m := &c.members[mi]
 	set := c.e.set
 	// The values of each group-by field; an event without one cannot be grouped.
-	vals := make([][]string, len(m.paths))
+	if len(c.vals) < len(m.paths) {
+		c.vals = make([][]string, len(m.paths))
+	}
+	vals := c.vals[:len(m.paths)]
 	combos := 1
 	for i, p := range m.paths {
-		vals[i] = set.Values(ev, p, nil)
+		vals[i] = set.Values(ev, p, vals[i][:0])
 		if len(vals[i]) == 0 {
 			return
 		}
@@ -145,20 +161,25 @@ func (c *correlation) add(info *ruleInfo, ev ocsf.Event, ref Ref) {
 	c.newest = max(c.newest, t)
 	for n := range combos {
 		keys := c.keyBuf[:0]
+		key := c.keyBytes[:0]
 		k := n
 		for i := range vals {
-			keys = append(keys, canonValue(vals[i][k%len(vals[i])]))
+			v := canonValue(vals[i][k%len(vals[i])])
+			keys = append(keys, v)
+			if i > 0 {
+				key = append(key, 0)
+			}
+			key = append(key, v...)
 			k /= len(vals[i])
 		}
-		c.keyBuf = keys
-		key := strings.Join(keys, "\x00")
-		g := c.groups[key]
+		c.keyBuf, c.keyBytes = keys, key
+		g := c.groups[string(key)] // no allocation for the lookup
 		if g == nil {
 			if len(c.groups) >= c.e.cfg.MaxGroups {
 				c.evict()
 			}
 			g = &group{keys: slices.Clone(keys)}
-			c.groups[key] = g
+			c.groups[string(key)] = g
 			c.e.stats.GroupsPeak = max(c.e.stats.GroupsPeak, c.e.totalGroups())
 		} else if !c.temporal() && g.count > 0 && max(g.last, t)-min(g.first, t) > c.span {
 			c.close(g)
@@ -170,10 +191,39 @@ func (c *correlation) add(info *ruleInfo, ev ocsf.Event, ref Ref) {
 // canonValue canonicalizes a group-by value: addresses in their netip form, names in
 // lower case without a trailing dot.
 func canonValue(v string) string {
+	if isCanonIPv4(v) {
+		return v // the common case, kept without allocating
+	}
 	if a, ok := canonAddr(v); ok {
 		return a
 	}
 	return strings.TrimSuffix(strings.ToLower(v), ".")
+}
+
+// isCanonIPv4 reports whether s is a dotted-quad IPv4 address as netip.Addr.String writes
+// it (no leading zeros).
+func isCanonIPv4(s string) bool {
+	dots, digits := 0, 0
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '.':
+			if digits == 0 {
+				return false
+			}
+			dots, digits = dots+1, 0
+		case c >= '0' && c <= '9':
+			if digits > 0 && s[i-digits] == '0' || digits == 3 {
+				return false
+			}
+			digits++
+			if digits == 3 && int(s[i-2]-'0')*100+int(s[i-1]-'0')*10+int(c-'0') > 255 {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return dots == 3 && digits > 0
 }
 
 func (e *Engine) totalGroups() int {
@@ -228,6 +278,12 @@ func (c *correlation) update(g *group, mi int, m *member, ev ocsf.Event, ref Ref
 		}
 	}
 	for i, p := range m.sumsOf {
+		if acc := m.sumInts[i]; acc != nil { // a member rule meets only events of its type
+			if v, ok := acc.Int(ev); ok {
+				g.sums[i] += float64(v)
+			}
+			continue
+		}
 		for _, v := range set.Values(ev, p, nil) {
 			if f, err := strconv.ParseFloat(v, 64); err == nil {
 				g.sums[i] += f

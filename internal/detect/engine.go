@@ -76,10 +76,11 @@ type Engine struct {
 
 	// The event being observed, for onMatch (a method value bound once: Observe allocates
 	// nothing for events that match no rule).
-	ev      ocsf.Event
-	ref     Ref
-	onMatch func(*rules.Rule)
-	buf     []string
+	ev       ocsf.Event
+	ref      Ref
+	onMatch  func(*rules.Rule)
+	buf      []string
+	noServer [1]use // the use of rules that name no server (read only)
 }
 
 // ruleInfo is what the engine derived from a rule.
@@ -185,7 +186,7 @@ type use struct {
 func (e *Engine) uses(info *ruleInfo) []use {
 	r := info.rule
 	if r.Meta.Server.IsZero() {
-		return []use{{}}
+		return e.noServer[:]
 	}
 	servers := e.servers(r, e.ev)
 	if len(servers) == 0 {

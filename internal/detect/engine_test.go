@@ -375,3 +375,25 @@ func TestExpand(t *testing.T) {
 		t.Fatalf("%q", got)
 	}
 }
+
+func TestCanonValue(t *testing.T) {
+	for in, want := range map[string]string{
+		"10.0.0.5": "10.0.0.5", "10.00.0.5": "10.00.0.5", "255.255.255.255": "255.255.255.255",
+		"256.1.1.1": "256.1.1.1", "::ffff:10.0.0.5": "10.0.0.5", "2001:DB8::1": "2001:db8::1",
+		"MCP.Atlassian.com.": "mcp.atlassian.com", "1.2.3": "1.2.3", "": "",
+	} {
+		if got := canonValue(in); got != want {
+			t.Errorf("canonValue(%q) = %q, want %q", in, got, want)
+		}
+	}
+	for _, s := range []string{"10.0.0.5", "0.0.0.0", "1.22.255.9"} {
+		if !isCanonIPv4(s) {
+			t.Errorf("%q is canonical", s)
+		}
+	}
+	for _, s := range []string{"10.00.0.5", "01.2.3.4", "256.0.0.1", "1.2.3", "1.2.3.4.", ".1.2.3", "1.2.3.1000", "a.b.c.d"} {
+		if isCanonIPv4(s) {
+			t.Errorf("%q is not canonical", s)
+		}
+	}
+}
