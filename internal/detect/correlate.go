@@ -290,7 +290,9 @@ func (c *correlation) update(g *group, mi int, m *member, ev ocsf.Event, ref Ref
 			}
 		}
 	}
-	if newMember || len(g.evidence) < 2 {
+	// Evidence: each member's first match, then more once every member has matched (most
+	// groups never get there: keep them small).
+	if newMember || len(g.evidence) < defaultMaxEvidence && bits.OnesCount64(g.seen) == len(c.members) {
 		if len(g.evidence) >= defaultMaxEvidence {
 			g.evidence = g.evidence[:defaultMaxEvidence-1]
 		}

@@ -14,7 +14,7 @@ import (
 
 // Defaults of EngineConfig's bounds.
 const (
-	DefaultMaxGroups   = 200_000
+	DefaultMaxGroups   = 100_000
 	DefaultMaxFindings = 100_000
 	defaultMaxEvidence = 5
 	maxIndicators      = 16 // addresses and domains a finding remembers for escalation

@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -130,4 +131,35 @@ func cloudTrailEvents(b *testing.B) []ocsf.Event {
 		b.Skipf("%d CloudTrail events in the reference data (is ../shared/data there?)", len(c.events))
 	}
 	return c.events
+}
+
+// BenchmarkCorrelationState fills the DNS-to-flow correlation of the built-in pack to its
+// bound with distinct outbound flows (client, server pairs) and reports the heap the groups
+// take: the memory the engine's correlation state is bounded by.
+func BenchmarkCorrelationState(b *testing.B) {
+	const groups = DefaultMaxGroups
+	events := make([]*ocsf.NetworkActivity, groups)
+	for i := range events {
+		events[i] = fl{src: fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, 1+i%250), sp: 40000,
+			dst: fmt.Sprintf("198.18.%d.%d", i>>8&255, i&255), dp: 443, minute: i % 1440, bytes: 1000}.event()
+	}
+	for b.Loop() {
+		runtime.GC()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		p := newBenchPack(b)
+		for _, ev := range events {
+			p.Observe(ev, Ref{Table: "VPC_FLOW"})
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		st := p.Stats().Rules
+		if st.Groups < groups*9/10 {
+			b.Fatalf("%d groups", st.Groups)
+		}
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/float64(st.Groups), "heap-bytes/group")
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/(1<<20), "heap-MB")
+		b.ReportMetric(float64(st.Groups), "groups")
+		runtime.KeepAlive(p)
+	}
 }
