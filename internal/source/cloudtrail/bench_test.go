@@ -11,8 +11,11 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"runtime/metrics"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mcpwatch/mcpwatch/internal/ocsf"
 	"github.com/mcpwatch/mcpwatch/internal/source"
@@ -246,4 +249,71 @@ func TestLargeLogFileMemory(t *testing.T) {
 		t.Errorf("heap peaked at %d MB reading %d MB", s.peak>>20, size>>20)
 	}
 	t.Logf("heap peaked at %.1f MB reading %d MB", float64(s.peak)/(1<<20), size>>20)
+}
+
+// heapSampler records the peak of the heap while events stream in.
+type heapSampler struct {
+	discardSink
+	sample []metrics.Sample
+	peak   uint64
+}
+
+func newHeapSampler() *heapSampler {
+	return &heapSampler{sample: []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}}
+}
+
+func (s *heapSampler) Event(ev ocsf.Event, pos int64) error {
+	if pos%4096 == 0 {
+		metrics.Read(s.sample)
+		s.peak = max(s.peak, s.sample[0].Value.Uint64())
+	}
+	return s.discardSink.Event(ev, pos)
+}
+
+// peakRSS returns the peak resident set size of the process (VmHWM), 0 where unknown.
+func peakRSS() uint64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for line := range strings.Lines(string(b)) {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.ParseUint(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}
+
+// BenchmarkStream2GB streams a 2 GB S3 log file (about 1.4 million events), generated as it
+// is read (the events of a 1.5 MB file over and over), through Format.Read, and reports the
+// peak heap (live and not yet collected objects, the 1.5 MB included), the process's peak
+// RSS, records/s and records per CPU second: memory stays bounded whatever the file's size.
+// It takes about ten seconds a run, so it is a benchmark rather than a test.
+func BenchmarkStream2GB(b *testing.B) {
+	const size = 2 << 30
+	file := string(logFile(b, 1000))
+	elems := strings.TrimSuffix(strings.TrimPrefix(file, `{"Records":[`), `]}`)
+	copies := size / len(elems)
+	for b.Loop() {
+		runtime.GC()
+		s := newHeapSampler()
+		cpu := processCPUTime()
+		start := time.Now()
+		r := &repeatReader{prefix: `{"Records":[`, elems: elems, suffix: `]}`, n: copies}
+		if err := (Format{}).Read(b.Context(), source.Input{Name: "stream", R: r}, s); err != nil {
+			b.Fatal(err)
+		}
+		elapsed, cpu := time.Since(start), processCPUTime()-cpu
+		if s.events != copies*1000 || s.dead != 0 {
+			b.Fatalf("%d events, %d dead letters", s.events, s.dead)
+		}
+		b.ReportMetric(float64(s.peak)/(1<<20), "peak-heap-MB")
+		b.ReportMetric(float64(peakRSS())/(1<<20), "peak-RSS-MB")
+		b.ReportMetric(float64(s.events)/elapsed.Seconds(), "records/s")
+		if cpu > 0 {
+			b.ReportMetric(float64(s.events)/cpu.Seconds(), "records/cpu-s")
+		}
+		b.ReportMetric(float64(len(elems)*copies)/(1<<30), "GB")
+	}
 }

@@ -3,10 +3,15 @@ package route53
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"math/rand/v2"
+	"os"
 	"runtime"
+	"runtime/metrics"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mcpwatch/mcpwatch/internal/ocsf"
 	"github.com/mcpwatch/mcpwatch/internal/source"
@@ -115,5 +120,90 @@ func TestQueryLogValid(t *testing.T) {
 	}
 	if !strings.HasSuffix(string(data), "}\n") {
 		t.Error("not NDJSON")
+	}
+}
+
+// loopReader reads the records of one delivery again and again, n bytes in all at least
+// (whole records), without holding more than that delivery.
+type loopReader struct {
+	data      []byte
+	off, left int64
+}
+
+func (r *loopReader) Read(p []byte) (int, error) {
+	if r.left <= 0 {
+		return 0, io.EOF
+	}
+	n := copy(p, r.data[r.off:])
+	r.off += int64(n)
+	if r.off == int64(len(r.data)) {
+		r.off = 0
+		r.left -= int64(len(r.data))
+	}
+	return n, nil
+}
+
+// heapSampler records the peak of the live heap while events stream in.
+type heapSampler struct {
+	discardSink
+	sample []metrics.Sample
+	peak   uint64
+}
+
+func newHeapSampler() *heapSampler {
+	return &heapSampler{sample: []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}}
+}
+
+func (s *heapSampler) Event(ev ocsf.Event, pos int64) error {
+	if pos%4096 == 0 {
+		metrics.Read(s.sample)
+		s.peak = max(s.peak, s.sample[0].Value.Uint64())
+	}
+	return s.discardSink.Event(ev, pos)
+}
+
+// peakRSS returns the peak resident set size of the process (VmHWM), 0 where unknown.
+func peakRSS() uint64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for line := range strings.Lines(string(b)) {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.ParseUint(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}
+
+// BenchmarkStream2GB streams 2 GB of Resolver query logs (about 4.5 million records), generated
+// as they are read (a 2 MB delivery over and over), through Format.Read, and reports the peak
+// heap (live and not yet collected objects, the 2 MB included), the process's peak
+// RSS, records/s and records per CPU second: memory stays bounded whatever the input's size.
+// It takes about ten seconds a run, so it is a benchmark rather than a test.
+func BenchmarkStream2GB(b *testing.B) {
+	const size = 2 << 30
+	data := queryLog(benchRecords)
+	for b.Loop() {
+		runtime.GC()
+		s := newHeapSampler()
+		cpu := processCPUTime()
+		start := time.Now()
+		r := &loopReader{data: data, left: size}
+		if err := (Format{}).Read(b.Context(), source.Input{Name: "stream", R: r}, s); err != nil {
+			b.Fatal(err)
+		}
+		elapsed, cpu := time.Since(start), processCPUTime()-cpu
+		if s.dead != 0 || s.events < size/len(data)*benchRecords {
+			b.Fatalf("%d events, %d dead letters", s.events, s.dead)
+		}
+		b.ReportMetric(float64(s.peak)/(1<<20), "peak-heap-MB")
+		b.ReportMetric(float64(peakRSS())/(1<<20), "peak-RSS-MB")
+		b.ReportMetric(float64(s.events)/elapsed.Seconds(), "records/s")
+		if cpu > 0 {
+			b.ReportMetric(float64(s.events)/cpu.Seconds(), "records/cpu-s")
+		}
+		b.ReportMetric(float64(size)/(1<<30), "GB")
 	}
 }
