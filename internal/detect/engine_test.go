@@ -397,3 +397,38 @@ func TestCanonValue(t *testing.T) {
 		}
 	}
 }
+
+// TestProbeEscalatesFlowFinding: an MCP server the network probe confirmed (an MCP_INVENTORY
+// event) raises the native candidate-port finding about the same address, with the built-in pack.
+func TestProbeEscalatesFlowFinding(t *testing.T) {
+	rs, err := rules.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := rules.Compile(rs, rules.Env{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	flow, err := NewFlowDetector(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &Pack{Flow: flow, Engine: NewEngine(EngineConfig{Rules: set})}
+	for i := range 3 {
+		p.Observe(fl{src: fmt.Sprintf("10.0.1.%d", i+1), sp: 40000, dst: "10.0.9.9", dp: 8000, minute: i, bytes: 3000}.event(), Ref{Table: "VPC_FLOW"})
+	}
+	probe := &ocsf.InventoryInfo{Device: ocsf.Device{IP: "10.0.9.9"}}
+	probe.Classify(ocsf.ClassInventoryInfo, 2)
+	probe.Metadata = ocsf.Metadata{Product: ocsf.Product{Name: "mcpwatch"}, UID: "probe:10.0.9.9:8000"}
+	probe.Unmapped = map[string]string{"mcp.source": "probe", "mcp.host": "10.0.9.9", "mcp.name": "github-tools", "mcp.url": "http://10.0.9.9:8000/mcp"}
+	probe.SetTime(now)
+	p.Observe(probe, Ref{Table: "MCP_INVENTORY"})
+	fs := byRule(p.Flush(now))
+	port := fs[RuleMCPPort]
+	if len(port) != 1 || port[0].SeverityID != ocsf.SeverityMedium || port[0].Unmapped["escalated_by"] != "probe:10.0.9.9:8000" {
+		t.Fatalf("port finding not escalated by the probe: %+v", port)
+	}
+	if len(fs["inventory.unsanctioned_running"]) != 1 {
+		t.Errorf("the confirmed server itself is unsanctioned: %v", fs)
+	}
+}

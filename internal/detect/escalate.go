@@ -13,8 +13,9 @@ import (
 // maxEscalatorsPerIndicator bounds the findings remembered for one address or domain.
 const maxEscalatorsPerIndicator = 8
 
-// escalator is another product's finding (GuardDuty, Security Hub) that an escalate rule
-// matched, remembered by the addresses and domains it involves.
+// escalator is another product's finding (GuardDuty, Security Hub), or an MCP server
+// mcpwatch's network probe confirmed, that an escalate rule matched, remembered by the
+// addresses and domains it involves.
 type escalator struct {
 	uid, title, product string
 }
@@ -22,11 +23,17 @@ type escalator struct {
 // addEscalator remembers the current event (a finding of another product) under the values
 // of its rule's entity fields.
 func (e *Engine) addEscalator(info *ruleInfo) {
-	x, ok := e.ev.(*ocsf.ImportedFinding)
-	if !ok {
+	var esc escalator
+	switch x := e.ev.(type) {
+	case *ocsf.ImportedFinding:
+		esc = escalator{uid: x.FindingInfo.UID, title: x.FindingInfo.Title, product: x.Metadata.Product.Name}
+	case *ocsf.InventoryInfo:
+		// An MCP server mcpwatch's discovery confirmed (a network probe's handshake).
+		esc = escalator{uid: or(x.Metadata.UID, x.Device.IP), title: or(x.Message, "MCP server confirmed by a probe"),
+			product: or(x.Metadata.Product.Name, "mcpwatch") + " scan"}
+	default:
 		return
 	}
-	esc := escalator{uid: x.FindingInfo.UID, title: x.FindingInfo.Title, product: x.Metadata.Product.Name}
 	for _, p := range info.rule.Meta.Entity {
 		for _, v := range e.values(p) {
 			ind := canonValue(v)

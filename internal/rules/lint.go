@@ -120,8 +120,8 @@ func (l *linter) rule(r *Rule) {
 	if p := trimLower(r.Logsource.Product); p != "aws" && p != "mcpwatch" {
 		l.warnf(r, r.Line, "logsource product %q: want aws (or mcpwatch for mcp_inventory)", r.Logsource.Product)
 	}
-	if r.Meta.Role == RoleEscalate && t != fields.ImportedFinding {
-		l.warnf(r, r.Line, "role escalate is for GuardDuty and Security Hub findings, and the logsource is %s", r.Logsource.Service)
+	if r.Meta.Role == RoleEscalate && t != fields.ImportedFinding && t != fields.InventoryInfo {
+		l.warnf(r, r.Line, "role escalate is for GuardDuty and Security Hub findings and MCP servers discovery confirmed, and the logsource is %s", r.Logsource.Service)
 	}
 	// Compiling the rule alone reports unknown fields, modifiers and bad values.
 	cc := &compiler{env: l.compileEnv(), slots: map[valueKey]*source{}}
