@@ -962,16 +962,46 @@ func ParseTime(s string) (time.Time, bool) {
 		minute, ok5 := digits(s[14:16])
 		sec, ok6 := digits(s[17:19])
 		if ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && month >= 1 && month <= 12 && day >= 1 &&
-			hour < 24 && minute < 60 && sec < 60 {
-			t := time.Date(year, time.Month(month), day, hour, minute, sec, 0, time.UTC)
-			if t.Day() == day { // not normalized from a day the month does not have
-				return t, true
-			}
+			day <= daysIn(year, month) && hour < 24 && minute < 60 && sec < 60 {
+			days := daysFromCivil(year, month, day)
+			return time.Unix(days*86400+int64(hour*3600+minute*60+sec), 0).UTC(), true
 		}
 		return time.Time{}, false
 	}
 	t, err := time.Parse(time.RFC3339Nano, s)
 	return t, err == nil
+}
+
+// daysIn returns the number of days of month (1 to 12) of year.
+func daysIn(year, month int) int {
+	switch month {
+	case 2:
+		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
+}
+
+// daysFromCivil returns the number of days from 1970-01-01 to the date of the proleptic
+// Gregorian calendar year-month-day (valid), by Howard Hinnant's algorithm: the time.Date
+// arithmetic without its normalization.
+func daysFromCivil(year, month, day int) int64 {
+	if month <= 2 {
+		year--
+	}
+	era := year / 400
+	if year < 0 { // January or February of year 0: division rounding down
+		era = (year - 399) / 400
+	}
+	yoe := year - era*400
+	mp := (month + 9) % 12 // March is 0
+	doy := (153*mp+2)/5 + day - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	return int64(era)*146097 + int64(doe) - 719468
 }
 
 // digits parses a run of decimal digits.

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math/bits"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 )
 
@@ -332,5 +334,30 @@ func TestKeyIs(t *testing.T) {
 	d.Object()
 	if d.KeyIs("a") || d.Err() != nil {
 		t.Fatal("a name without colon matched")
+	}
+}
+
+// TestParseTimeFastPath checks the fast path of ParseTime against time.Parse on every day of
+// years around leap rules and on impossible dates and times.
+func TestParseTimeFastPath(t *testing.T) {
+	check := func(s string) {
+		t.Helper()
+		want, err := time.Parse(time.RFC3339Nano, s)
+		got, ok := ParseTime(s)
+		if ok != (err == nil) || ok && got != want { // the same instant, location and representation
+			t.Errorf("ParseTime(%q) = %v, %v; time.Parse: %v, %v", s, got, ok, want, err)
+		}
+	}
+	for _, y := range []int{0, 1, 1600, 1899, 1900, 1969, 1970, 2000, 2023, 2024, 2100, 2400, 9999} {
+		for m := 0; m <= 13; m++ {
+			for d := 0; d <= 32; d++ {
+				check(fmt.Sprintf("%04d-%02d-%02dT12:34:56Z", y, m, d))
+			}
+		}
+	}
+	for _, s := range []string{"2025-03-04T00:00:00Z", "2025-03-04T23:59:59Z", "2025-03-04T24:00:00Z",
+		"2025-03-04T23:60:00Z", "2025-03-04T23:59:60Z", "2025-03-04T2a:00:00Z", "2025-03-04T09:15:27.5Z",
+		"2025-03-04T09:15:27+02:00", "2025-03-04 09:15:27Z", "-025-03-04T09:15:27Z", "2025-+3-04T09:15:27Z"} {
+		check(s)
 	}
 }

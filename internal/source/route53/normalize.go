@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"github.com/mcpwatch/mcpwatch/internal/ocsf"
 	"github.com/mcpwatch/mcpwatch/internal/source/jsonscan"
@@ -94,79 +95,149 @@ type normalizer struct {
 	ans  []ocsf.DNSAnswer
 	obs  []ocsf.Observable
 	ints []int32
+
+	// The text of a record is only valid during the call: the strings of events are copied
+	// from it to strs, an append-only slab whose bytes are never modified, or are the same as
+	// the previous record's (last), which most of a VPC's records share.
+	strs []byte
+	last [nLast]string
+}
+
+// The fields whose value normalize keeps from one record to the next.
+const (
+	lastVersion = iota
+	lastAccount
+	lastRegion
+	lastVPC
+	lastType
+	lastClass
+	lastTransport
+	lastAnswerType
+	lastAnswerClass
+	lastResolverEndpoint
+	lastResolverInterface
+	lastRuleGroup
+	nLast
+)
+
+// strsLen is the size of a fresh slab of strings.
+const strsLen = 32 << 10
+
+// copy returns s, which the record's text holds, as a string of its own.
+func (n *normalizer) copy(s string) string {
+	if s == "" {
+		return ""
+	}
+	if cap(n.strs)-len(n.strs) < len(s) {
+		n.strs = make([]byte, 0, max(strsLen, len(s)))
+	}
+	start := len(n.strs)
+	n.strs = append(n.strs, s...)
+	return unsafe.String(&n.strs[start], len(s))
+}
+
+// str returns the string at sp in text as a string of its own.
+func (n *normalizer) str(text string, sp jsonscan.Span) string {
+	if sp.Escaped {
+		return sp.In(text) // unescaped to a new string
+	}
+	return n.copy(text[sp.Start:sp.End])
+}
+
+// same returns the string at sp in text as a string of its own, the previous record's value
+// of field i when it is the same.
+func (n *normalizer) same(i int, text string, sp jsonscan.Span) string {
+	if sp.Escaped {
+		return sp.In(text)
+	}
+	s := text[sp.Start:sp.End]
+	if s != n.last[i] {
+		n.last[i] = n.copy(s)
+	}
+	return n.last[i]
 }
 
 // normalize maps the record text, whose fields f says where they are, to an event; region
-// and account are the input's location, for records that do not say.
+// and account are the input's location, for records that do not say. text need only be valid
+// during the call: the event holds none of it.
 func (n *normalizer) normalize(text string, f *fields, region, account string) (*ocsf.DNSActivity, error) {
-	get := func(sp jsonscan.Span) string { return sp.In(text) }
+	get := func(sp jsonscan.Span) string { return n.str(text, sp) }
+	same := func(i int, sp jsonscan.Span) string { return n.same(i, text, sp) }
+	// view is what sp spans, valid during the call only.
+	view := func(sp jsonscan.Span) string {
+		if sp.Escaped {
+			return sp.In(text)
+		}
+		return text[sp.Start:sp.End]
+	}
 	if f.queryTimestamp.IsZero() {
 		return nil, errors.New("no query_timestamp")
 	}
-	ts := get(f.queryTimestamp)
+	ts := view(f.queryTimestamp)
 	t, ok := jsonscan.ParseTime(ts)
 	if !ok {
 		return nil, errors.New("query_timestamp " + strconv.Quote(ts) + " is not an RFC 3339 time")
 	}
-	name := get(f.queryName)
-	if name == "" {
+	if view(f.queryName) == "" {
 		return nil, errors.New("no query_name")
 	}
 	ev := n.reset()
 	ev.SetTime(t)
-	ev.Metadata.Product.Version = get(f.version)
-	ev.Cloud.Account.UID, ev.Cloud.Region = get(f.accountID), get(f.region)
+	ev.Metadata.Product.Version = same(lastVersion, f.version)
+	ev.Cloud.Account.UID, ev.Cloud.Region = same(lastAccount, f.accountID), same(lastRegion, f.region)
 	if ev.Cloud.Account.UID == "" {
 		ev.Cloud.Account.UID = account
 	}
 	if ev.Cloud.Region == "" {
 		ev.Cloud.Region = region
 	}
-	ev.Query = ocsf.DNSQuery{Hostname: name, Type: get(f.queryType), Class: get(f.queryClass)}
-	if rc := get(f.rcode); rc != "" {
-		if c, ok := rcodes[rc]; ok {
+	ev.Query = ocsf.DNSQuery{Hostname: get(f.queryName), Type: same(lastType, f.queryType), Class: same(lastClass, f.queryClass)}
+	if rc := view(f.rcode); rc != "" {
+		if rc == "NOERROR" { // most records: no map look-up
+			ev.RcodeID, ev.Rcode = n.int32p(0), "NoError"
+		} else if c, ok := rcodes[rc]; ok {
 			ev.RcodeID, ev.Rcode = n.int32p(c.id), c.caption
 		} else {
-			ev.RcodeID, ev.Rcode = n.int32p(rcodeOther), rc
+			ev.RcodeID, ev.Rcode = n.int32p(rcodeOther), get(f.rcode)
 		}
 	}
 
 	src := &ev.SrcEndpoint
 	if !f.srcaddr.IsZero() {
-		src.IP = get(f.srcaddr)
-		if !isIP(src.IP) {
-			return nil, errors.New("srcaddr " + strconv.Quote(src.IP) + " is not an IP address")
+		if ip := view(f.srcaddr); !isIP(ip) {
+			return nil, errors.New("srcaddr " + strconv.Quote(ip) + " is not an IP address")
 		}
+		src.IP = get(f.srcaddr)
 	}
 	if !f.srcport.IsZero() {
-		s := get(f.srcport)
+		s := view(f.srcport)
 		p, err := strconv.ParseUint(s, 10, 16)
 		if err != nil {
 			return nil, errors.New("srcport " + strconv.Quote(s) + " is not a port number")
 		}
 		src.Port = n.int32p(int32(p))
 	}
-	src.VPCUID = get(f.vpcID)
+	src.VPCUID = same(lastVPC, f.vpcID)
 	src.InstanceUID = get(f.instance)
 	if src.IP == "" && src.InstanceUID == "" {
 		return nil, errors.New("no srcaddr nor srcids.instance: a DNS Activity needs its src_endpoint")
 	}
-	ev.DstEndpoint.InstanceUID = get(f.resolverEndpoint)
-	ev.DstEndpoint.InterfaceUID = get(f.resolverInterface)
-	ev.ConnectionInfo.ProtocolName = get(f.transport)
+	ev.DstEndpoint.InstanceUID = same(lastResolverEndpoint, f.resolverEndpoint)
+	ev.DstEndpoint.InterfaceUID = same(lastResolverInterface, f.resolverInterface)
+	ev.ConnectionInfo.ProtocolName = same(lastTransport, f.transport)
 
 	// The security control: DNS Firewall's action, if a rule matched; else the resolver
 	// answered, which OCSF calls Allowed ("no action would equate to 1 'Allowed'").
 	ev.ActionID = actionAllowed
-	if a := get(f.fwAction); a != "" {
+	if a := view(f.fwAction); a != "" {
 		if fa, ok := firewallActions[a]; ok {
 			ev.ActionID, ev.DispositionID, ev.Disposition = fa.action, fa.disposition, fa.caption
 		} else {
-			ev.ActionID, ev.DispositionID, ev.Disposition = actionUnknown, dispositionOther, a
+			ev.ActionID, ev.DispositionID, ev.Disposition = actionUnknown, dispositionOther, get(f.fwAction)
 		}
 	}
 	ev.Action = actionNames[ev.ActionID]
-	ev.FirewallRule.UID = get(f.fwRuleGroupID)
+	ev.FirewallRule.UID = same(lastRuleGroup, f.fwRuleGroupID)
 
 	var um map[string]string
 	unmapped := func(k, v string) {
@@ -198,7 +269,7 @@ func (n *normalizer) normalize(text string, f *fields, region, account string) (
 				}
 				continue
 			}
-			out = append(out, ocsf.DNSAnswer{Rdata: get(a.rdata), Type: get(a.typ), Class: get(a.class)})
+			out = append(out, ocsf.DNSAnswer{Rdata: get(a.rdata), Type: same(lastAnswerType, a.typ), Class: same(lastAnswerClass, a.class)})
 		}
 		if len(out) > 0 {
 			ev.Answers = out[:len(out):len(out)]
@@ -207,7 +278,12 @@ func (n *normalizer) normalize(text string, f *fields, region, account string) (
 	}
 
 	for _, m := range f.other {
-		key := m.prefix + get(m.key)
+		var key string
+		if m.prefix == "" {
+			key = get(m.key) // "" + name would be the record's text itself
+		} else {
+			key = m.prefix + view(m.key)
+		}
 		if m.str {
 			unmapped(key, get(m.val))
 			continue
@@ -216,7 +292,7 @@ func (n *normalizer) normalize(text string, f *fields, region, account string) (
 			um = make(map[string]string, 2)
 		}
 		n.d.Reset(text[m.val.Start:m.val.End])
-		flatten(&n.d, key, um)
+		n.flatten(key, um)
 	}
 	ev.Unmapped = um
 	ev.Observables = n.observables(ev)
@@ -249,7 +325,8 @@ func (n *normalizer) reset() *ocsf.DNSActivity {
 // flatten adds the value d is at to um under name, as Security Lake flattens unmapped values:
 // scalars as their text, object members under name.member, array elements under name[], the
 // values of one name joined by ","; null and empty containers add nothing.
-func flatten(d *jsonscan.Decoder, name string, um map[string]string) {
+func (n *normalizer) flatten(name string, um map[string]string) {
+	d := &n.d
 	switch d.Peek() {
 	case jsonscan.Object:
 		d.Object()
@@ -258,19 +335,20 @@ func flatten(d *jsonscan.Decoder, name string, um map[string]string) {
 			if !ok {
 				return
 			}
-			flatten(d, name+"."+key, um)
+			n.flatten(name+"."+key, um)
 		}
 	case jsonscan.Array:
 		d.Array()
 		elem := name + "[]"
 		for d.Elem() {
-			flatten(d, elem, um)
+			n.flatten(elem, um)
 		}
 	case jsonscan.Null:
 		d.Null()
 	case jsonscan.Invalid:
 	default:
 		v, _ := d.Scalar()
+		v = n.copy(v) // of the record's text, or unescaped
 		if old, ok := um[name]; ok {
 			um[name] = old + "," + v
 		} else {

@@ -271,3 +271,61 @@ func TestSniff(t *testing.T) {
 		}
 	}
 }
+
+// TestEventsOwnTheirStrings reads megabytes of records, so that the Reader's buffer is
+// reused many times, including records whose values are escaped, unusual or unmapped: every
+// event kept by the sink stays what it was when the sink got it.
+func TestEventsOwnTheirStrings(t *testing.T) {
+	odd := []string{
+		`{"version":"1.1\u0030","account_id":"123456789012","region":"eu-west-1","vpc_id":"vpc-0a1b","query_timestamp":"2025-03-04T09:15:27+02:00","query_name":"a\u002eexample.com.","query_type":"A","query_class":"IN","rcode":"WEIRD","answers":[{"Type":"A","Class":"IN"},{"Rdata":"x\u0079z.example.","Type":"CNAME","Class":"CH","TTL":60}],"srcaddr":"10.0.0.9","srcport":53,"transport":"UDP","srcids":{"instance":"i-0\u0031","zone":"az\u0031"},"firewall_rule_action":"QUARANTINE","firewall_rule_group_id":"rslvr-frg-1","firewall_domain_list_id":"rslvr-fdl-\u0031","extra":{"a":[1,"two",true,{"b\u0063":"d"}]},"note\u0031":"n","note2":"plain"}`,
+		`{"query_timestamp":"2025-03-04T09:15:28.5Z","query_name":"b.example.","rcode":"NOERROR","srcids":{"instance":"i-09","resolver_endpoint":"rslvr-in-1"},"x":"y"}`,
+	}
+	var b strings.Builder
+	for i, line := range strings.SplitAfter(string(queryLog(6000)), "\n") {
+		b.WriteString(line)
+		if i%97 == 0 {
+			b.WriteString(odd[i%2] + "\n")
+		}
+	}
+	s := &keepingSink{t: t}
+	if err := (Format{}).Read(context.Background(), source.Input{Name: "big", R: strings.NewReader(b.String())}, s); err != nil {
+		t.Fatal(err)
+	}
+	if len(s.events) < 6000 || s.dead != 0 {
+		t.Fatalf("%d events, %d dead letters", len(s.events), s.dead)
+	}
+	for i, ev := range s.events {
+		if got, _ := json.Marshal(ev); string(got) != s.texts[i] {
+			t.Fatalf("event %d changed after the sink got it:\n%s\nnow\n%s", i+1, s.texts[i], got)
+		}
+	}
+	if !strings.Contains(strings.Join(s.texts, "\n"), `"unmapped":{"answers[].Class":"IN","answers[].TTL":"60","answers[].Type":"A","extra.a[]":"1,two,true","extra.a[].bc":"d","firewall_domain_list_id":"rslvr-fdl-1","note1":"n","note2":"plain","srcids.zone":"az1"}`) {
+		t.Error("unusual record not mapped as expected")
+	}
+}
+
+// keepingSink keeps a shallow copy of every event and its JSON when it got it.
+type keepingSink struct {
+	t      *testing.T
+	events []*ocsf.DNSActivity
+	texts  []string
+	dead   int
+}
+
+func (s *keepingSink) Event(ev ocsf.Event, _ int64) error {
+	c := *ev.(*ocsf.DNSActivity)
+	b, err := json.Marshal(&c)
+	if err != nil {
+		return err
+	}
+	s.events, s.texts = append(s.events, &c), append(s.texts, string(b))
+	return nil
+}
+
+func (s *keepingSink) DeadLetter(raw []byte, pos int64, reason string) error {
+	s.t.Errorf("record %d dead-lettered: %s: %s", pos, reason, raw)
+	s.dead++
+	return nil
+}
+
+func (s *keepingSink) Skip(int64, string) error { return nil }

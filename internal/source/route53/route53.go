@@ -45,6 +45,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"unsafe"
 
 	"github.com/mcpwatch/mcpwatch/internal/source"
 	"github.com/mcpwatch/mcpwatch/internal/source/jsonscan"
@@ -127,7 +128,7 @@ func (f Format) Read(ctx context.Context, in source.Input, sink source.Sink) err
 		pos++
 		if rec.Err != nil {
 			err = sink.DeadLetter(rec.Raw, pos, rec.Err.Error())
-		} else if ev, nerr := n.normalize(string(rec.Raw), &p.f, in.Region, in.Account); nerr != nil {
+		} else if ev, nerr := n.normalize(unsafe.String(&rec.Raw[0], len(rec.Raw)), &p.f, in.Region, in.Account); nerr != nil {
 			err = sink.DeadLetter(rec.Raw, pos, nerr.Error())
 		} else {
 			err = sink.Event(ev, pos)
