@@ -154,6 +154,25 @@ func TestLocalSearchIP(t *testing.T) {
 	if e.Count != min(int(n), 100) {
 		t.Fatalf("default limit: %d results", e.Count)
 	}
+	// They are the newest events of the address in every table (the window is searched in
+	// slices, newest first: none may be missed or repeated across slices).
+	newest, err := db.QueryTrusted(ctx, `SELECT CAST("time" AS BIGINT) FROM (
+		SELECT "time" FROM vpc_flow WHERE src_endpoint.ip = $1 OR dst_endpoint.ip = $1
+		UNION ALL SELECT "time" FROM cloud_trail_mgmt WHERE src_endpoint.ip = $1 OR dst_endpoint.ip = $1
+		UNION ALL SELECT "time" FROM route53 WHERE src_endpoint.ip = $1 OR dst_endpoint.ip = $1)
+		ORDER BY 1 DESC LIMIT 100`, ip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(newest.Rows) != e.Count {
+		t.Fatalf("%d results, the lake has %d newest events", e.Count, len(newest.Rows))
+	}
+	for i, r := range e.Results {
+		want := time.UnixMilli(newest.Rows[i][0].(int64)).UTC().Format("2006-01-02T15:04:05.000Z")
+		if r["timestamp"] != want {
+			t.Fatalf("result %d at %v, the %d-th newest event is at %s", i, r["timestamp"], i+1, want)
+		}
+	}
 	e = call(t, cs, "search_ip_addresses", map[string]any{"ip_address": ip, "start_time": demoDay.Add(-72 * time.Hour).Format(time.RFC3339), "end_time": demoDay.Add(-time.Second).Format(time.RFC3339)})
 	mustSucceed(t, "search_ip_addresses", e)
 	if e.Count != 0 {

@@ -205,7 +205,7 @@ func (s *Server) searchIP(ctx context.Context, in SearchIPInput) (*Envelope, err
 }
 
 // ipRows finds the events of every table with one of forms as source or destination
-// address.
+// address, newest first.
 //
 // On Athena each table is one scan with the two address conditions ORed: Athena bills the
 // bytes it scans, and every further scan of a table reads its columns again. DuckDB cannot
@@ -213,17 +213,84 @@ func (s *Server) searchIP(ctx context.Context, in SearchIPInput) (*Envelope, err
 // every selected column of every row of the window; locally each address column gets a select
 // of its own, whose condition the scan evaluates first, decoding the other columns only for
 // matching rows (the destination select skips rows the source select already has). Each
-// select keeps only its newest limit+1 rows, which lets the scan skip row groups older than
-// the newest rows found so far.
+// select keeps only its newest limit+1 rows.
+//
+// Locally the window is also searched newest first, in slices (see ipSlices): a busy address
+// has its newest limit+1 events in the last minutes of the window, and DuckDB skips every
+// row group whose time statistics lie outside the slice, so most searches read a small part
+// of the window. The slices do not overlap, so an address with few events costs about one
+// scan of the window, as without slices.
 func (s *Server) ipRows(ctx context.Context, tables []Table, forms []string, w window, limit int) (*Rows, []string, error) {
-	dialect := s.backend.Name()
+	if s.backend.Name() == "athena" {
+		return s.runUnion(ctx, tables, limit, ipSelect("athena", forms, w, limit))
+	}
+	var out *Rows
+	var used []string
+	for _, sw := range ipSlices(w) {
+		rest := limit
+		if out != nil {
+			rest -= len(out.Rows)
+		}
+		rows, u, err := s.runUnion(ctx, tables, rest, ipSelect(s.backend.Name(), forms, sw, rest))
+		if err != nil {
+			return nil, u, err
+		}
+		used = u
+		if out == nil {
+			out = rows
+		} else {
+			if len(out.Columns) == 0 {
+				out.Columns = rows.Columns
+			}
+			out.Rows = append(out.Rows, rows.Rows...)
+			out.Truncated = rows.Truncated
+			out.Info.BytesScanned += rows.Info.BytesScanned
+			out.Info.ExecutionMS += rows.Info.ExecutionMS
+			out.Info.Cached = out.Info.Cached && rows.Info.Cached
+		}
+		if out.Truncated {
+			break
+		}
+	}
+	return out, used, nil
+}
+
+// firstIPSlice is the length of the newest slice of an IP search's window; each older slice is
+// ipSliceGrowth times longer than the one after it.
+const (
+	firstIPSlice  = 15 * time.Minute
+	ipSliceGrowth = 8
+)
+
+// ipSlices cuts w into windows that do not overlap, newest first: the last firstIPSlice of
+// w, then slices ipSliceGrowth times longer each, the last one ending at w.start. The bounds
+// are whole milliseconds, the precision of the time column.
+func ipSlices(w window) []window {
+	lo, hi := w.start.UnixMilli(), w.end.UnixMilli()
+	var out []window
+	span := firstIPSlice.Milliseconds()
+	for end := hi; ; span *= ipSliceGrowth {
+		start := end - span + 1
+		if start <= lo || span >= hi-lo {
+			start = lo
+		}
+		out = append(out, window{time.UnixMilli(start).UTC(), time.UnixMilli(end).UTC()})
+		if start == lo {
+			return out
+		}
+		end = start - 1
+	}
+}
+
+// ipSelect builds a table's selects of ipRows over w, each keeping its newest limit+1 rows.
+func ipSelect(dialect string, forms []string, w window, limit int) func(t *Table) (string, []any) {
 	vals := make([]any, len(forms))
 	for i, f := range forms {
 		vals[i] = f
 	}
 	in := " IN " + inList(len(forms))
 	cols := [][]column{commonColumns, eventColumns}
-	return s.runUnion(ctx, tables, limit, func(t *Table) (string, []any) {
+	return func(t *Table) (string, []any) {
 		var addrs []string
 		for _, p := range []string{"src_endpoint.ip", "dst_endpoint.ip"} {
 			if t.Has(p) {
@@ -257,7 +324,7 @@ func (s *Server) ipRows(ctx context.Context, tables []Table, forms []string, w w
 			args = append(args, sargs...)
 		}
 		return strings.Join(parts, " UNION ALL "), args
-	})
+	}
 }
 
 func ipVersion(v4 bool) string {
