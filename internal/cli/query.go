@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -53,13 +54,7 @@ standard input.`,
 				return fmt.Errorf("query reads a local lake with embedded DuckDB (built without S3 access); " +
 					"query a lake in S3 with Athena (see `mcpwatch mcp` and docs/mcp.md), or copy it locally (aws s3 sync)")
 			}
-			if _, err := os.Stat(e.lake); err != nil {
-				return fmt.Errorf("no lake at %s (run `mcpwatch demo` or `mcpwatch ingest` first, or pass --lake)", e.lake)
-			}
-			if err := ensureSchemaFiles(e); err != nil {
-				return err
-			}
-			db, err := query.Open(cmd.Context(), e.lake, query.WithMaxRows(limit), query.WithLogger(e.log))
+			db, err := openQueryDB(cmd.Context(), e, limit)
 			if err != nil {
 				return err
 			}
@@ -68,18 +63,35 @@ standard input.`,
 			if err != nil {
 				return err
 			}
-			if err := output.Write(e.stdout, of, res.ColumnNames(), res.Rows); err != nil {
-				return err
-			}
-			if res.Truncated {
-				fmt.Fprintf(e.stderr, "(showing the first %d rows; raise --limit to see more)\n", len(res.Rows))
-			}
-			return nil
+			return writeResult(e, of, res)
 		},
 	}
 	cmd.Flags().StringVar(&format, "format", "table", "table, json, ndjson or csv")
 	cmd.Flags().IntVar(&limit, "limit", 10000, "return at most this many rows (0 = no limit)")
 	return cmd
+}
+
+// openQueryDB opens the local lake for SQL (at most limit rows a result), with every table's
+// schema file in place.
+func openQueryDB(ctx context.Context, e *env, limit int) (*query.DB, error) {
+	if _, err := os.Stat(e.lake); err != nil {
+		return nil, fmt.Errorf("no lake at %s (run `mcpwatch demo` or `mcpwatch ingest` first, or pass --lake)", e.lake)
+	}
+	if err := ensureSchemaFiles(e); err != nil {
+		return nil, err
+	}
+	return query.Open(ctx, e.lake, query.WithMaxRows(limit), query.WithLogger(e.log))
+}
+
+// writeResult prints a query result, saying on stderr when the row limit cut it.
+func writeResult(e *env, of output.Format, res *query.Result) error {
+	if err := output.Write(e.stdout, of, res.ColumnNames(), res.Rows); err != nil {
+		return err
+	}
+	if res.Truncated {
+		fmt.Fprintf(e.stderr, "(showing the first %d rows; raise --limit to see more)\n", len(res.Rows))
+	}
+	return nil
 }
 
 // ensureSchemaFiles makes sure every table of the lake has its empty schema file, so that the

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
@@ -11,7 +10,6 @@ import (
 	"github.com/mcpwatch/mcpwatch/internal/detect"
 	"github.com/mcpwatch/mcpwatch/internal/hunt"
 	"github.com/mcpwatch/mcpwatch/internal/output"
-	"github.com/mcpwatch/mcpwatch/internal/query"
 	"github.com/mcpwatch/mcpwatch/internal/rules"
 )
 
@@ -243,13 +241,7 @@ image or heuristic matching cannot be expressed in SQL: the streaming engine run
 				fmt.Fprint(e.stdout, hunt.Explain(q))
 				return nil
 			}
-			if _, err := os.Stat(e.lake); err != nil {
-				return fmt.Errorf("no lake at %s (run `mcpwatch demo` or `mcpwatch ingest` first, or pass --lake)", e.lake)
-			}
-			if err := ensureSchemaFiles(e); err != nil {
-				return err
-			}
-			db, err := query.Open(cmd.Context(), e.lake, query.WithMaxRows(limit), query.WithLogger(e.log))
+			db, err := openQueryDB(cmd.Context(), e, limit)
 			if err != nil {
 				return err
 			}
@@ -258,13 +250,7 @@ image or heuristic matching cannot be expressed in SQL: the streaming engine run
 			if err != nil {
 				return err
 			}
-			if err := output.Write(e.stdout, of, res.ColumnNames(), res.Rows); err != nil {
-				return err
-			}
-			if res.Truncated {
-				fmt.Fprintf(e.stderr, "(showing the first %d rows; raise --limit to see more)\n", len(res.Rows))
-			}
-			return nil
+			return writeResult(e, of, res)
 		},
 	}
 	f := cmd.Flags()

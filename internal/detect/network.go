@@ -4,6 +4,7 @@ import (
 	"net/netip"
 
 	"github.com/mcpwatch/mcpwatch/internal/intel"
+	"github.com/mcpwatch/mcpwatch/internal/netclass"
 )
 
 // DefaultCandidatePorts returns the TCP ports the MCP-port rule watches by default: the usual
@@ -39,21 +40,8 @@ type classifier struct {
 // shared address space (100.64/10), loopback (127/8, ::1), link-local (169.254/16, fe80::/10),
 // IPv6 unique local addresses (fc00::/7), or one of the extra blocks. a must be unmapped.
 func (c classifier) internal(a netip.Addr) bool {
-	if a.Is4() {
-		b := a.As4()
-		switch {
-		case b[0] == 10, b[0] == 127,
-			b[0] == 172 && b[1]&0xf0 == 16,
-			b[0] == 192 && b[1] == 168,
-			b[0] == 100 && b[1]&0xc0 == 64,
-			b[0] == 169 && b[1] == 254:
-			return true
-		}
-	} else {
-		b := a.As16()
-		if b[0]&0xfe == 0xfc || b[0] == 0xfe && b[1]&0xc0 == 0x80 || a == netip.IPv6Loopback() {
-			return true
-		}
+	if netclass.Internal(a) {
+		return true
 	}
 	return c.extra != nil && c.extra.Contains(a)
 }
@@ -103,12 +91,7 @@ func parseIPv4(s string) (a netip.Addr, ok bool) {
 // ones the classifier knows (RFC 1918, RFC 6598, loopback, link-local, IPv6 unique local)
 // followed by extra.
 func InternalPrefixes(extra []netip.Prefix) []netip.Prefix {
-	out := []netip.Prefix{
-		netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("172.16.0.0/12"),
-		netip.MustParsePrefix("192.168.0.0/16"), netip.MustParsePrefix("100.64.0.0/10"),
-		netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("169.254.0.0/16"),
-		netip.MustParsePrefix("fc00::/7"), netip.MustParsePrefix("fe80::/10"), netip.MustParsePrefix("::1/128"),
-	}
+	out := netclass.Prefixes()
 	for _, p := range extra {
 		out = append(out, unmapPrefix(p))
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/mcpwatch/mcpwatch/internal/catalogue"
 	"github.com/mcpwatch/mcpwatch/internal/intel"
+	"github.com/mcpwatch/mcpwatch/internal/netclass"
 )
 
 // CatalogueHosts returns the host names and host patterns of c's remote entries with the
@@ -97,11 +98,4 @@ func netipParsePrefix(s string) ([]netip.Prefix, error) {
 // DefaultInternalCIDRs are the networks the engine always counts as internal (|internal):
 // RFC 1918, RFC 6598 shared space, loopback, link-local, IPv6 unique local and link-local
 // addresses and the IPv6 loopback. Add --internal-cidr's to them for Env.InternalCIDRs.
-func DefaultInternalCIDRs() []netip.Prefix {
-	var out []netip.Prefix
-	for _, s := range []string{"10.0.0.0/8", "127.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10",
-		"169.254.0.0/16", "fc00::/7", "fe80::/10", "::1/128"} {
-		out = append(out, netip.MustParsePrefix(s))
-	}
-	return out
-}
+func DefaultInternalCIDRs() []netip.Prefix { return netclass.Prefixes() }

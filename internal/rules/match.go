@@ -11,6 +11,7 @@ import (
 
 	"github.com/mcpwatch/mcpwatch/internal/catalogue"
 	"github.com/mcpwatch/mcpwatch/internal/intel"
+	"github.com/mcpwatch/mcpwatch/internal/netclass"
 	"github.com/mcpwatch/mcpwatch/internal/ocsf"
 	"github.com/mcpwatch/mcpwatch/internal/rules/fields"
 )
@@ -438,24 +439,10 @@ func (internalPred) num(*ctx, int64) bool { return false }
 
 func (p internalPred) addr(a netip.Addr) bool { return isInternal(a, p.extra) == p.want }
 
-// isInternal reports whether a is internal: RFC 1918, RFC 6598 shared space, loopback,
-// link-local, IPv6 unique local addresses, or one of extra (as package detect decides).
+// isInternal reports whether a is internal: one of netclass's built-in blocks or of extra.
 func isInternal(a netip.Addr, extra []netip.Prefix) bool {
-	if a.Is4() {
-		b := a.As4()
-		switch {
-		case b[0] == 10, b[0] == 127,
-			b[0] == 172 && b[1]&0xf0 == 16,
-			b[0] == 192 && b[1] == 168,
-			b[0] == 100 && b[1]&0xc0 == 64,
-			b[0] == 169 && b[1] == 254:
-			return true
-		}
-	} else {
-		b := a.As16()
-		if b[0]&0xfe == 0xfc || b[0] == 0xfe && b[1]&0xc0 == 0x80 || a == netip.IPv6Loopback() {
-			return true
-		}
+	if netclass.Internal(a) {
+		return true
 	}
 	for _, p := range extra {
 		if p.Contains(a) {
