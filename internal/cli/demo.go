@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -182,9 +183,16 @@ func printDemo(w io.Writer, f output.Format, rep demoReport) error {
 	for _, u := range rep.Unexpected {
 		fmt.Fprintf(w, "UNEXPECTED above Low on benign traffic: %s\n", u)
 	}
-	fmt.Fprintf(w, "%d findings in the lake %v.\n\nNext:\n", rep.Findings, rep.BySeverity)
+	var sev []string
+	for _, name := range []string{"Critical", "High", "Medium", "Low", "Informational"} {
+		if n := rep.BySeverity[name]; n > 0 {
+			sev = append(sev, fmt.Sprintf("%d %s", n, strings.ToLower(name)))
+		}
+	}
+	fmt.Fprintf(w, "%d findings in the lake (%s).\n\nNext:\n", rep.Findings, strings.Join(sev, ", "))
 	fmt.Fprintf(w, "  mcpwatch findings                   # what was found, most severe first\n")
 	fmt.Fprintf(w, "  mcpwatch findings --format asff     # as Security Hub findings\n")
+	fmt.Fprintf(w, "  mcpwatch rules list                 # the detection rules that found them\n")
 	fmt.Fprintf(w, "  mcpwatch query \"SELECT src_endpoint.ip, dst_endpoint.ip, dst_endpoint.port, sum(traffic.bytes) AS bytes FROM vpc_flow GROUP BY ALL ORDER BY bytes DESC LIMIT 10\"\n")
 	return nil
 }
