@@ -215,27 +215,38 @@ func (s *Server) searchIP(ctx context.Context, in SearchIPInput) (*Envelope, err
 // matching rows (the destination select skips rows the source select already has). Each
 // select keeps only its newest limit+1 rows.
 //
-// Locally the window is also searched newest first, in slices (see ipSlices): a busy address
+// Locally the window is searched newest first, in two slices (see ipSlices): a busy address
 // has its newest limit+1 events in the last minutes of the window, and DuckDB skips every
-// row group whose time statistics lie outside the slice, so most searches read a small part
-// of the window. The slices do not overlap, so an address with few events costs about one
-// scan of the window, as without slices.
+// row group whose time statistics lie outside the slice, so the first slice's query reads
+// little. The rest of the window, when needed, goes through ipSlice, which reads only the
+// address and time columns of the whole window and then the result columns of the events
+// found.
 func (s *Server) ipRows(ctx context.Context, tables []Table, forms []string, w window, limit int) (*Rows, []string, error) {
 	if s.backend.Name() == "athena" {
-		return s.runUnion(ctx, tables, limit, ipSelect("athena", forms, w, limit))
+		return s.runUnion(ctx, tables, limit, ipSelect("athena", forms, w, limit, nil, false))
 	}
 	var out *Rows
 	var used []string
-	for _, sw := range ipSlices(w) {
+	for i, sw := range ipSlices(w) {
 		rest := limit
 		if out != nil {
 			rest -= len(out.Rows)
 		}
-		rows, u, err := s.runUnion(ctx, tables, rest, ipSelect(s.backend.Name(), forms, sw, rest))
+		var rows *Rows
+		var u []string
+		var err error
+		if i == 0 {
+			rows, u, err = s.runUnion(ctx, tables, rest, ipSelect(s.backend.Name(), forms, sw, rest, nil, false))
+		} else {
+			rows, u, err = s.ipSlice(ctx, tables, forms, sw, rest)
+		}
 		if err != nil {
 			return nil, u, err
 		}
 		used = u
+		if rows == nil {
+			continue
+		}
 		if out == nil {
 			out = rows
 		} else {
@@ -252,38 +263,70 @@ func (s *Server) ipRows(ctx context.Context, tables []Table, forms []string, w w
 			break
 		}
 	}
+	if out == nil {
+		out = &Rows{Info: QueryInfo{Backend: s.backend.Name()}}
+	}
 	return out, used, nil
 }
 
-// firstIPSlice is the length of the newest slice of an IP search's window; each older slice is
-// ipSliceGrowth times longer than the one after it.
-const (
-	firstIPSlice  = 15 * time.Minute
-	ipSliceGrowth = 8
-)
+// ipSlice finds the newest limit+1 events of one slice of an IP search in two queries. The
+// first reads only the time of the matching events: DuckDB decompresses every column a scan
+// selects in the row groups it reads, matching rows or not, so a search selecting the 30
+// result columns costs several times one reading the address and time columns. The second
+// reads the result columns of the events at the times found, which the scans find from the
+// time statistics of the row groups. rows is nil when the slice has no event.
+func (s *Server) ipSlice(ctx context.Context, tables []Table, forms []string, w window, limit int) (*Rows, []string, error) {
+	dialect := s.backend.Name()
+	// The times of the newest limit+1 events: the second query then tells whether there are
+	// more than limit.
+	times, used, err := s.runUnion(ctx, tables, limit+1, ipSelect(dialect, forms, w, limit+1, nil, true))
+	if err != nil || len(times.Rows) == 0 {
+		return nil, used, err
+	}
+	var at []any
+	oldest := w.end.UnixMilli()
+	for _, r := range times.Rows {
+		if t, ok := r[0].(int64); ok && !slices.Contains(at, any(t)) {
+			at = append(at, t)
+			oldest = min(oldest, t)
+		}
+	}
+	// The window from the oldest time found: the scans skip the row groups before it, and
+	// the days before it.
+	w.start = time.UnixMilli(max(oldest, w.start.UnixMilli())).UTC()
+	rows, used, err := s.runUnion(ctx, tables, limit, ipSelect(dialect, forms, w, limit, at, false))
+	if err != nil {
+		return nil, used, err
+	}
+	rows.Info.ExecutionMS += times.Info.ExecutionMS
+	rows.Info.Cached = rows.Info.Cached && times.Info.Cached
+	return rows, used, nil
+}
 
-// ipSlices cuts w into windows that do not overlap, newest first: the last firstIPSlice of
-// w, then slices ipSliceGrowth times longer each, the last one ending at w.start. The bounds
-// are whole milliseconds, the precision of the time column.
+// firstIPSlice is the newest part of an IP search's window, searched first.
+const firstIPSlice = 15 * time.Minute
+
+// ipSlices cuts w into at most two windows that do not overlap, newest first: its last
+// firstIPSlice, then the rest. The bounds are whole milliseconds, the precision of the time
+// column. (More, growing slices were measured: each query costs the listing of the files
+// and a scan's setup, so an address with few events paid more for them than the smaller
+// reads saved.)
 func ipSlices(w window) []window {
 	lo, hi := w.start.UnixMilli(), w.end.UnixMilli()
-	var out []window
-	span := firstIPSlice.Milliseconds()
-	for end := hi; ; span *= ipSliceGrowth {
-		start := end - span + 1
-		if start <= lo || span >= hi-lo {
-			start = lo
-		}
-		out = append(out, window{time.UnixMilli(start).UTC(), time.UnixMilli(end).UTC()})
-		if start == lo {
-			return out
-		}
-		end = start - 1
+	mid := hi - firstIPSlice.Milliseconds() + 1
+	if mid <= lo {
+		return []window{{time.UnixMilli(lo).UTC(), time.UnixMilli(hi).UTC()}}
+	}
+	return []window{
+		{time.UnixMilli(mid).UTC(), time.UnixMilli(hi).UTC()},
+		{time.UnixMilli(lo).UTC(), time.UnixMilli(mid - 1).UTC()},
 	}
 }
 
 // ipSelect builds a table's selects of ipRows over w, each keeping its newest limit+1 rows.
-func ipSelect(dialect string, forms []string, w window, limit int) func(t *Table) (string, []any) {
+// With at, only the events at those times (epoch ms); with narrow, the selects return only
+// event_time.
+func ipSelect(dialect string, forms []string, w window, limit int, at []any, narrow bool) func(t *Table) (string, []any) {
 	vals := make([]any, len(forms))
 	for i, f := range forms {
 		vals[i] = f
@@ -301,6 +344,10 @@ func ipSelect(dialect string, forms []string, w window, limit int) func(t *Table
 			return "", nil
 		}
 		tp, targs := timePredicate(t, w)
+		if at != nil {
+			tp += ` AND "time" IN ` + inList(len(at))
+			targs = append(targs, at...)
+		}
 		if dialect == "athena" {
 			args := slices.Clone(targs)
 			var ors []string
@@ -319,7 +366,13 @@ func ipSelect(dialect string, forms []string, w window, limit int) func(t *Table
 				where += " AND NOT coalesce(" + prev + in + ", false)"
 				wargs = append(wargs, vals...)
 			}
-			sql, sargs := selectFrom(dialect, t, cols, where, wargs)
+			var sql string
+			var sargs []any
+			if narrow {
+				sql, sargs = "SELECT "+asInt(qpath("time"))+" AS event_time FROM "+t.Ref+" WHERE "+where, wargs
+			} else {
+				sql, sargs = selectFrom(dialect, t, cols, where, wargs)
+			}
 			parts = append(parts, "("+sql+" ORDER BY event_time DESC LIMIT "+strconv.Itoa(limit+1)+")")
 			args = append(args, sargs...)
 		}
