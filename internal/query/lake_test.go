@@ -1,6 +1,7 @@
 package query
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -148,4 +149,49 @@ func genFlows(tb testing.TB, lake string, n, perFile int) int {
 		files++
 	}
 	return files
+}
+
+// TestMetadataCacheSeesRewrittenFile checks that the Parquet footers DuckDB keeps between
+// queries do not hide a file rewritten in place.
+func TestMetadataCacheSeesRewrittenFile(t *testing.T) {
+	lake := t.TempDir()
+	p := partition{"us-east-1", "012345678901", "20240301"}
+	at := time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
+	rows := func(n int) []ocsf.NetworkActivity {
+		var out []ocsf.NetworkActivity
+		for i := range n {
+			out = append(out, flow(p.region, p.account, "10.0.0.1", "203.0.113.9", 443, int64(i), at))
+		}
+		return out
+	}
+	path := writeTable(t, lake, "VPC_FLOW", p, "part-0000.parquet", rows(3))
+	ctx := context.Background()
+	db, err := Open(ctx, lake)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	count := func() int64 {
+		t.Helper()
+		res, err := db.QueryTrusted(ctx, "SELECT count(*) FROM vpc_flow")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Rows[0][0].(int64)
+	}
+	if n := count(); n != 3 {
+		t.Fatalf("%d rows, want 3", n)
+	}
+	res, err := db.QueryTrusted(ctx, "SELECT current_setting('parquet_metadata_cache')")
+	if err != nil || res.Rows[0][0] != true {
+		t.Fatalf("parquet_metadata_cache = %v (%v), want true", res, err)
+	}
+	writeParquet(t, path, rows(5))
+	later := time.Now().Add(2 * time.Second)
+	if err := os.Chtimes(path, later, later); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(); n != 5 {
+		t.Fatalf("%d rows after the file was rewritten, want 5", n)
+	}
 }
