@@ -348,14 +348,21 @@ func ipSelect(dialect string, forms []string, w window, limit int, at []any, nar
 			tp += ` AND "time" IN ` + inList(len(at))
 			targs = append(targs, at...)
 		}
-		if dialect == "athena" {
+		if dialect == "athena" || narrow {
+			// One scan with the address conditions ORed: on Athena, see ipRows; a narrow
+			// select reads the address columns whatever the form, and once this way.
 			args := slices.Clone(targs)
 			var ors []string
 			for _, a := range addrs {
 				ors = append(ors, a+in)
 				args = append(args, vals...)
 			}
-			return selectFrom(dialect, t, cols, tp+" AND ("+strings.Join(ors, " OR ")+")", args)
+			where := tp + " AND (" + strings.Join(ors, " OR ") + ")"
+			if narrow {
+				return "(SELECT " + asInt(qpath("time")) + " AS event_time FROM " + t.Ref + " WHERE " + where +
+					" ORDER BY event_time DESC LIMIT " + strconv.Itoa(limit+1) + ")", args
+			}
+			return selectFrom(dialect, t, cols, where, args)
 		}
 		var parts []string
 		var args []any
@@ -366,13 +373,7 @@ func ipSelect(dialect string, forms []string, w window, limit int, at []any, nar
 				where += " AND NOT coalesce(" + prev + in + ", false)"
 				wargs = append(wargs, vals...)
 			}
-			var sql string
-			var sargs []any
-			if narrow {
-				sql, sargs = "SELECT "+asInt(qpath("time"))+" AS event_time FROM "+t.Ref+" WHERE "+where, wargs
-			} else {
-				sql, sargs = selectFrom(dialect, t, cols, where, wargs)
-			}
+			sql, sargs := selectFrom(dialect, t, cols, where, wargs)
 			parts = append(parts, "("+sql+" ORDER BY event_time DESC LIMIT "+strconv.Itoa(limit+1)+")")
 			args = append(args, sargs...)
 		}
