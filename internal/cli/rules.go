@@ -59,7 +59,7 @@ See docs/rules.md for the format.`,
 			head := []string{"NAME", "LEVEL", "SOURCE", "KIND", "TESTS", "TITLE"}
 			var rows [][]any
 			for _, r := range detect.Rules() {
-				rows = append(rows, []any{r.ID, "", "vpcflow", "native", 0, r.Title})
+				rows = append(rows, []any{r.ID, r.Severity, "vpcflow", "native", 0, r.Title})
 			}
 			for _, r := range rs {
 				kind := "sigma"

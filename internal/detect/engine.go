@@ -230,12 +230,30 @@ func (e *Engine) first(ev ocsf.Event, paths []string) string {
 // ("" when a path has none).
 func (e *Engine) render(ev ocsf.Event, tpl string) string {
 	return expand(tpl, func(name string) string {
+		name, filter, _ := strings.Cut(name, "|")
 		v := e.first(ev, []string{name})
+		if filter == "short" {
+			v = shortARN(v)
+		}
 		if strings.HasSuffix(v, ".") && !strings.ContainsAny(v, " \t") {
 			v = v[:len(v)-1] // a fully qualified DNS name reads better without its root dot
 		}
 		return v
 	})
+}
+
+// shortARN renders an IAM or STS ARN by its resource part, the way a person names the
+// principal ("assumed-role/Admin/alice@example.com" → "Admin/alice@example.com",
+// "user/bob"); other values are returned as they are.
+func shortARN(v string) string {
+	if !strings.HasPrefix(v, "arn:") {
+		return v
+	}
+	parts := strings.SplitN(v, ":", 6)
+	if len(parts) < 6 {
+		return v
+	}
+	return strings.TrimPrefix(parts[5], "assumed-role/")
 }
 
 // expand replaces every "{name}" of tpl with lookup(name).

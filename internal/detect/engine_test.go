@@ -432,3 +432,17 @@ func TestProbeEscalatesFlowFinding(t *testing.T) {
 		t.Errorf("the confirmed server itself is unsanctioned: %v", fs)
 	}
 }
+
+func TestShortARN(t *testing.T) {
+	for in, want := range map[string]string{
+		"arn:aws:sts::111122223333:assumed-role/Admin/alice@example.com": "Admin/alice@example.com",
+		"arn:aws:iam::111122223333:user/bob":                             "user/bob",
+		"arn:aws:iam::111122223333:root":                                 "root",
+		"AIDAEXAMPLE":                                                    "AIDAEXAMPLE",
+		"arn:aws:iam":                                                    "arn:aws:iam",
+	} {
+		if got := shortARN(in); got != want {
+			t.Errorf("shortARN(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

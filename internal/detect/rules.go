@@ -25,6 +25,8 @@ type Rule struct {
 	Version string // analytic version: bumped when the logic changes
 	// Title is the generic title of the rule's findings (each finding has a specific one).
 	Title string
+	// Severity names the severities its findings take ("medium-high").
+	Severity string
 	// Description explains what the rule detects and why it matters.
 	Description string
 	// Types are the finding types, in the ASFF types taxonomy (finding_info.types and ASFF Types).
@@ -47,7 +49,7 @@ func attack(tacticUID, tacticName, techUID, techName string) ocsf.Attack {
 // flowRules are the rules of FlowDetector. Never modified.
 var flowRules = map[string]Rule{
 	RuleThreatIntel: {
-		ID: RuleThreatIntel, Name: "Flow with a threat-intel listed address", Version: "1",
+		ID: RuleThreatIntel, Name: "Flow with a threat-intel listed address", Version: "1", Severity: "medium-high",
 		Title: "Traffic with a threat-intel listed address",
 		Description: "A VPC flow went to or came from an address on a threat-intelligence list (--intel). " +
 			"Accepted traffic means a workload exchanged data with infrastructure known to be malicious, " +
@@ -65,7 +67,7 @@ var flowRules = map[string]Rule{
 		},
 	},
 	RuleMCPPort: {
-		ID: RuleMCPPort, Name: "Server on a candidate MCP port", Version: "1",
+		ID: RuleMCPPort, Name: "Server on a candidate MCP port", Version: "1", Severity: "low",
 		Title: "Possible MCP server on a candidate port",
 		Description: "An endpoint served TCP connections on a port commonly used by Model Context Protocol servers " +
 			"and their tooling (8080, 3000, 5000, 8000, 9000, and 6274/6277 of the MCP Inspector). Many benign " +
@@ -83,7 +85,7 @@ var flowRules = map[string]Rule{
 		},
 	},
 	RuleExfiltration: {
-		ID: RuleExfiltration, Name: "Large outbound transfer to a flagged endpoint", Version: "1",
+		ID: RuleExfiltration, Name: "Large outbound transfer to a flagged endpoint", Version: "1", Severity: "medium-critical",
 		Title: "Large outbound transfer to a flagged external endpoint",
 		Description: "An internal endpoint sent a large volume of data to an external endpoint that is already " +
 			"suspicious: listed in threat intelligence, or serving a candidate MCP port. Data leaving through an " +

@@ -258,6 +258,10 @@ func (l *linter) meta(r *Rule, types []fields.Type, names map[string]bool) {
 		}
 	}
 	for _, f := range templateFields(m.Title) {
+		f, filter, ok := strings.Cut(f, "|")
+		if ok && filter != "short" {
+			l.errorf(r, r.Line, "title: {%s|%s}: unknown filter %q (there is: short)", f, filter, filter)
+		}
 		check("title", f)
 	}
 	for _, st := range m.Raise {
