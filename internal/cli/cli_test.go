@@ -322,3 +322,37 @@ func TestS3EndToEnd(t *testing.T) {
 		t.Fatalf("query on an S3 lake: exit %d, %s", code, errs)
 	}
 }
+
+// TestRealSamplesRaiseNothingAboveLow ingests every real AWS sample of the reference data
+// (raw CloudTrail, Route 53, Security Hub and VPC flow inputs, and Security Lake's own Parquet
+// outputs) with the full rule pack: benign background from real accounts must raise nothing
+// above Low.
+func TestRealSamplesRaiseNothingAboveLow(t *testing.T) {
+	data, err := filepath.Abs(filepath.Join("..", "..", "..", "shared", "data"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	samples := filepath.Join(data, "security-lake-samples", "samples")
+	examples := filepath.Join(data, "ocsf-examples", "aws", "v1.1.0")
+	if _, err := os.Stat(samples); err != nil {
+		t.Skipf("reference data not found: %v", err)
+	}
+	lake := filepath.Join(t.TempDir(), "lake")
+	code, out, errs := run(t, "", "--lake", lake, "ingest", "--format", "json", "--records-region", "us-east-1",
+		"--records-account", "123456789012", samples, examples)
+	var sum struct {
+		Read     int64 `json:"read"`
+		Stored   int64 `json:"stored"`
+		Findings struct {
+			New int `json:"new"`
+		} `json:"findings"`
+	}
+	if err := json.Unmarshal([]byte(out), &sum); code != 0 || err != nil || sum.Stored < 50 {
+		t.Fatalf("ingest of the samples: exit %d, %v, stored %d\n%s", code, err, sum.Stored, errs)
+	}
+	code, out, errs = run(t, "", "--lake", lake, "findings", "--min-severity", "medium", "--format", "ndjson")
+	if code != 0 || strings.TrimSpace(out) != "" {
+		t.Fatalf("real benign samples raised findings above Low (exit %d):\n%s%s", code, out, errs)
+	}
+	t.Logf("%d records stored from the samples, %d findings (all Low or below)", sum.Stored, sum.Findings.New)
+}
