@@ -39,7 +39,8 @@ type Settings struct {
 	AutoDiscoverResources bool
 	// MaxQueryResults caps the rows any query returns (ASL_MCP_MAX_QUERY_RESULTS, 1000).
 	MaxQueryResults int
-	// QueryTimeoutSeconds bounds each Athena query (ASL_MCP_QUERY_TIMEOUT_SECONDS, 300).
+	// QueryTimeoutSeconds bounds each query, Athena's or the local lake's
+	// (ASL_MCP_QUERY_TIMEOUT_SECONDS, 300).
 	QueryTimeoutSeconds int
 	// LogLevel is DEBUG, INFO, WARNING, ERROR or CRITICAL (ASL_MCP_LOG_LEVEL, INFO).
 	LogLevel string

@@ -252,9 +252,23 @@ func (s *Server) result(name string, e *Envelope) *mcp.CallToolResult {
 	return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: b.String()}}, IsError: !e.Success}
 }
 
-// query runs st through the cache, capped at the server's result limit.
+// errQueryTimeout is the cause of a local query stopped at the query timeout.
+var errQueryTimeout = errors.New("query timeout")
+
+// query runs st through the cache, capped at the server's result limit. A local query is
+// stopped at the query timeout (the Athena backend applies it to its own queries).
 func (s *Server) query(ctx context.Context, st Stmt, maxRows int) (*Rows, error) {
-	return cachedQuery(ctx, s.backend, s.cache, st, min(maxRows, s.settings.MaxQueryResults+1))
+	if s.backend.Name() == "local" {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, s.settings.QueryTimeout(), errQueryTimeout)
+		defer cancel()
+	}
+	r, err := cachedQuery(ctx, s.backend, s.cache, st, min(maxRows, s.settings.MaxQueryResults+1))
+	if err != nil && errors.Is(context.Cause(ctx), errQueryTimeout) {
+		return nil, fmt.Errorf("the query did not finish in %v (ASL_MCP_QUERY_TIMEOUT_SECONDS): narrow the time window or the sources: %w",
+			s.settings.QueryTimeout(), err)
+	}
+	return r, err
 }
 
 // tables lists the backend's tables.
