@@ -283,24 +283,46 @@ func (s *Server) ipSlice(ctx context.Context, tables []Table, forms []string, w 
 	if err != nil || len(times.Rows) == 0 {
 		return nil, used, err
 	}
-	var at []any
+	f := &ipFound{partitions: true}
 	oldest := w.end.UnixMilli()
 	for _, r := range times.Rows {
-		if t, ok := r[0].(int64); ok && !slices.Contains(at, any(t)) {
-			at = append(at, t)
+		if t, ok := r[0].(int64); ok && !slices.Contains(f.at, any(t)) {
+			f.at = append(f.at, t)
 			oldest = min(oldest, t)
+		}
+		for i, set := range []*[]any{&f.regions, &f.accounts} {
+			if v, ok := r[1+i].(string); ok && !slices.Contains(*set, any(v)) {
+				*set = append(*set, v)
+			} else if !ok {
+				f.partitions = false
+			}
 		}
 	}
 	// The window from the oldest time found: the scans skip the row groups before it, and
 	// the days before it.
 	w.start = time.UnixMilli(max(oldest, w.start.UnixMilli())).UTC()
-	rows, used, err := s.runUnion(ctx, tables, limit, ipSelect(dialect, forms, w, limit, at, false))
+	rows, used, err := s.runUnion(ctx, tables, limit, ipSelect(dialect, forms, w, limit, f, false))
 	if err != nil {
 		return nil, used, err
 	}
 	rows.Info.ExecutionMS += times.Info.ExecutionMS
 	rows.Info.Cached = rows.Info.Cached && times.Info.Cached
 	return rows, used, nil
+}
+
+// ipFound is what the address pass of ipSlice found: the events' times (epoch ms) and the
+// partitions they are in, when every table had partition columns.
+type ipFound struct {
+	at, regions, accounts []any
+	partitions            bool
+}
+
+// partitionText is the partition column col of t as text, or NULL.
+func partitionText(t *Table, col string) string {
+	if t.Time != ByEventDay || !t.Has(col) {
+		return "CAST(NULL AS VARCHAR)"
+	}
+	return asText(quoteIdent(col))
 }
 
 // firstIPSlice is the newest part of an IP search's window, searched first.
@@ -324,9 +346,9 @@ func ipSlices(w window) []window {
 }
 
 // ipSelect builds a table's selects of ipRows over w, each keeping its newest limit+1 rows.
-// With at, only the events at those times (epoch ms); with narrow, the selects return only
-// event_time.
-func ipSelect(dialect string, forms []string, w window, limit int, at []any, narrow bool) func(t *Table) (string, []any) {
+// With found, only the events at the times found and in the partitions found; with narrow,
+// the selects return only event_time and the partition (region, accountid).
+func ipSelect(dialect string, forms []string, w window, limit int, found *ipFound, narrow bool) func(t *Table) (string, []any) {
 	vals := make([]any, len(forms))
 	for i, f := range forms {
 		vals[i] = f
@@ -344,9 +366,14 @@ func ipSelect(dialect string, forms []string, w window, limit int, at []any, nar
 			return "", nil
 		}
 		tp, targs := timePredicate(t, w)
-		if at != nil {
-			tp += ` AND "time" IN ` + inList(len(at))
-			targs = append(targs, at...)
+		if found != nil {
+			tp += ` AND "time" IN ` + inList(len(found.at))
+			targs = append(targs, found.at...)
+			if found.partitions && t.Has("region") && t.Has("accountid") {
+				// Partition columns: DuckDB skips the files of other partitions.
+				tp += ` AND "region" IN ` + inList(len(found.regions)) + ` AND "accountid" IN ` + inList(len(found.accounts))
+				targs = append(append(targs, found.regions...), found.accounts...)
+			}
 		}
 		if dialect == "athena" || narrow {
 			// One scan with the address conditions ORed: on Athena, see ipRows; a narrow
@@ -359,7 +386,8 @@ func ipSelect(dialect string, forms []string, w window, limit int, at []any, nar
 			}
 			where := tp + " AND (" + strings.Join(ors, " OR ") + ")"
 			if narrow {
-				return "(SELECT " + asInt(qpath("time")) + " AS event_time FROM " + t.Ref + " WHERE " + where +
+				return "(SELECT " + asInt(qpath("time")) + " AS event_time, " + partitionText(t, "region") + " AS p_region, " +
+					partitionText(t, "accountid") + " AS p_account FROM " + t.Ref + " WHERE " + where +
 					" ORDER BY event_time DESC LIMIT " + strconv.Itoa(limit+1) + ")", args
 			}
 			return selectFrom(dialect, t, cols, where, args)
