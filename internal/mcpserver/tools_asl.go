@@ -248,7 +248,8 @@ func (s *Server) ipRows(ctx context.Context, tables []Table, forms []string, w w
 			continue
 		}
 		if out == nil {
-			out = rows
+			// A copy: rows may be the query cache's, which must not change.
+			out = &Rows{Columns: rows.Columns, Rows: slices.Clone(rows.Rows), Truncated: rows.Truncated, Info: rows.Info}
 		} else {
 			if len(out.Columns) == 0 {
 				out.Columns = rows.Columns
@@ -305,9 +306,10 @@ func (s *Server) ipSlice(ctx context.Context, tables []Table, forms []string, w 
 	if err != nil {
 		return nil, used, err
 	}
-	rows.Info.ExecutionMS += times.Info.ExecutionMS
-	rows.Info.Cached = rows.Info.Cached && times.Info.Cached
-	return rows, used, nil
+	out := *rows // rows may be the query cache's, which must not change
+	out.Info.ExecutionMS += times.Info.ExecutionMS
+	out.Info.Cached = rows.Info.Cached && times.Info.Cached
+	return &out, used, nil
 }
 
 // ipFound is what the address pass of ipSlice found: the events' times (epoch ms) and the
