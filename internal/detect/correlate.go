@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mcpwatch/mcpwatch/internal/finding"
+	"github.com/mcpwatch/mcpwatch/internal/ipaddr"
 	"github.com/mcpwatch/mcpwatch/internal/ocsf"
 	"github.com/mcpwatch/mcpwatch/internal/rules"
 	"github.com/mcpwatch/mcpwatch/internal/rules/fields"
@@ -191,39 +192,13 @@ func (c *correlation) add(info *ruleInfo, ev ocsf.Event, ref Ref) {
 // canonValue canonicalizes a group-by value: addresses in their netip form, names in
 // lower case without a trailing dot.
 func canonValue(v string) string {
-	if isCanonIPv4(v) {
+	if ipaddr.IsIPv4(v) {
 		return v // the common case, kept without allocating
 	}
 	if a, ok := canonAddr(v); ok {
 		return a
 	}
 	return strings.TrimSuffix(strings.ToLower(v), ".")
-}
-
-// isCanonIPv4 reports whether s is a dotted-quad IPv4 address as netip.Addr.String writes
-// it (no leading zeros).
-func isCanonIPv4(s string) bool {
-	dots, digits := 0, 0
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c == '.':
-			if digits == 0 {
-				return false
-			}
-			dots, digits = dots+1, 0
-		case c >= '0' && c <= '9':
-			if digits > 0 && s[i-digits] == '0' || digits == 3 {
-				return false
-			}
-			digits++
-			if digits == 3 && int(s[i-2]-'0')*100+int(s[i-1]-'0')*10+int(c-'0') > 255 {
-				return false
-			}
-		default:
-			return false
-		}
-	}
-	return dots == 3 && digits > 0
 }
 
 func (e *Engine) totalGroups() int {

@@ -2,10 +2,9 @@ package cloudtrail
 
 import (
 	"errors"
-	"net/netip"
-	"strings"
 	"time"
 
+	"github.com/mcpwatch/mcpwatch/internal/ipaddr"
 	"github.com/mcpwatch/mcpwatch/internal/ocsf"
 	"github.com/mcpwatch/mcpwatch/internal/source/jsonscan"
 )
@@ -168,7 +167,7 @@ func (n *normalizer) normalize(text string, f *fields, h hints) (ocsf.Event, err
 	// the call ("cloudformation.amazonaws.com", "AWS Internal"), which Security Lake puts in
 	// domain and we also in svc_name (network_endpoint needs one of ip, svc_name, uid, ...).
 	if s := get(f.sourceIPAddress); s != "" {
-		if isIP(s) {
+		if ipaddr.IsIP(s) {
 			src.IP = s
 		} else {
 			src.Domain, src.SvcName = s, s
@@ -726,42 +725,6 @@ func (n *normalizer) observables(src *ocsf.NetworkEndpoint, actor *ocsf.Actor, u
 		return nil
 	}
 	return out
-}
-
-// isIP reports whether s is an IPv4 or IPv6 address (without zone), quickly and without
-// allocating for IPv4 addresses and service names.
-func isIP(s string) bool {
-	if strings.IndexByte(s, ':') < 0 {
-		return isIPv4(s)
-	}
-	ip, err := netip.ParseAddr(s)
-	return err == nil && ip.Zone() == ""
-}
-
-// isIPv4 reports whether s is a dotted-quad IPv4 address: four decimal numbers up to 255
-// without leading zeros, as netip.ParseAddr has them.
-func isIPv4(s string) bool {
-	fields, n, digits := 0, 0, 0
-	for i := range len(s) {
-		switch c := s[i]; {
-		case c >= '0' && c <= '9':
-			if digits == 1 && n == 0 { // a leading zero
-				return false
-			}
-			n = n*10 + int(c-'0')
-			if digits++; n > 255 {
-				return false
-			}
-		case c == '.':
-			if digits == 0 || fields == 3 {
-				return false
-			}
-			fields, n, digits = fields+1, 0, 0
-		default:
-			return false
-		}
-	}
-	return fields == 3 && digits > 0
 }
 
 // isHostname reports whether s is a DNS name of two labels or more (a service's endpoint

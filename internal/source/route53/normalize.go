@@ -2,11 +2,10 @@ package route53
 
 import (
 	"errors"
-	"net/netip"
 	"strconv"
-	"strings"
 	"unsafe"
 
+	"github.com/mcpwatch/mcpwatch/internal/ipaddr"
 	"github.com/mcpwatch/mcpwatch/internal/ocsf"
 	"github.com/mcpwatch/mcpwatch/internal/source/jsonscan"
 )
@@ -204,7 +203,7 @@ func (n *normalizer) normalize(text string, f *fields, region, account string) (
 
 	src := &ev.SrcEndpoint
 	if !f.srcaddr.IsZero() {
-		if ip := view(f.srcaddr); !isIP(ip) {
+		if ip := view(f.srcaddr); !ipaddr.IsIP(ip) {
 			return nil, errors.New("srcaddr " + strconv.Quote(ip) + " is not an IP address")
 		}
 		src.IP = get(f.srcaddr)
@@ -388,7 +387,7 @@ func (n *normalizer) observables(ev *ocsf.DNSActivity) []ocsf.Observable {
 	}
 	for _, a := range ev.Answers {
 		switch {
-		case isIP(a.Rdata):
+		case ipaddr.IsIP(a.Rdata):
 			out = append(out, ocsf.Observable{Name: "answers[].rdata", Type: ipType, TypeID: ocsf.ObservableIP, Value: a.Rdata})
 		case isHostname(a.Rdata):
 			out = append(out, ocsf.Observable{Name: "answers[].rdata", Type: hostnameType, TypeID: ocsf.ObservableHostname, Value: a.Rdata})
@@ -396,41 +395,6 @@ func (n *normalizer) observables(ev *ocsf.DNSActivity) []ocsf.Observable {
 	}
 	n.obs = n.obs[len(out):]
 	return out[:len(out):len(out)]
-}
-
-// isIP reports whether s is an IPv4 or IPv6 address (without zone), quickly for IPv4.
-func isIP(s string) bool {
-	if strings.IndexByte(s, ':') < 0 {
-		return isIPv4(s)
-	}
-	ip, err := netip.ParseAddr(s)
-	return err == nil && ip.Zone() == ""
-}
-
-// isIPv4 reports whether s is a dotted-quad IPv4 address: four decimal numbers up to 255
-// without leading zeros, as netip.ParseAddr has them.
-func isIPv4(s string) bool {
-	fields, n, digits := 0, 0, 0
-	for i := range len(s) {
-		switch c := s[i]; {
-		case c >= '0' && c <= '9':
-			if digits == 1 && n == 0 { // a leading zero
-				return false
-			}
-			n = n*10 + int(c-'0')
-			if digits++; n > 255 {
-				return false
-			}
-		case c == '.':
-			if digits == 0 || fields == 3 {
-				return false
-			}
-			fields, n, digits = fields+1, 0, 0
-		default:
-			return false
-		}
-	}
-	return fields == 3 && digits > 0
 }
 
 // isHostname reports whether s is a DNS name, with or without its final dot: labels of

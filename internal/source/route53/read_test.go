@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"net/netip"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -208,17 +207,6 @@ func TestSinkErrorAndCancel(t *testing.T) {
 	s = &recordingSink{t: t}
 	if err := (Format{}).Read(context.Background(), source.Input{Name: "t", ReaderAt: r, Size: r.Size()}, s); err != nil || len(s.out) != 10 {
 		t.Errorf("ReaderAt: %v, %d records", err, len(s.out))
-	}
-}
-
-func TestIsIP(t *testing.T) {
-	for _, s := range []string{"1.2.3.4", "0.0.0.0", "255.255.255.255", "10.0.1.23", "::1", "2001:db8::1", "::ffff:1.2.3.4",
-		"1.2.3", "1.2.3.4.5", "256.1.1.1", "01.2.3.4", "1..2.3", ".1.2.3", "1.2.3.", "", "a.b.c.d", "fe80::1%eth0", "1.2.3.4 ", "example.com."} {
-		_, err := netip.ParseAddr(s)
-		want := err == nil && !strings.Contains(s, "%")
-		if got := isIP(s); got != want {
-			t.Errorf("isIP(%q) = %v, want %v", s, got, want)
-		}
 	}
 }
 
