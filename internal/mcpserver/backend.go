@@ -28,7 +28,7 @@ type Backend interface {
 }
 
 // Stmt is a statement of the tools' SQL and its values, never spliced into the text: string,
-// int64 and bool values only.
+// int64 and bool values only (and, locally, the []string of file paths of Table.refArgs).
 type Stmt struct {
 	SQL  string
 	Args []any
@@ -81,6 +81,9 @@ type Table struct {
 	Name string `json:"name"`
 	// Ref is how SQL names it (quoted, with its database when there is one).
 	Ref string `json:"-"`
+	// refArgs are the values of the ? markers of Ref, if it has any: an IP search's address
+	// pass reads some files of a local table only (see Local.ipTables).
+	refArgs []any
 	// Source is Security Lake's source name (VPC_FLOW, ROUTE53, SH_FINDINGS, ...).
 	Source string `json:"source"`
 	// SourceVersion is "1.0" (OCSF 1.0.0-rc.2) or "2.0" (OCSF 1.1.0).

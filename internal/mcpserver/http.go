@@ -126,6 +126,7 @@ func (s *Server) ServeHTTP(ctx context.Context, o HTTPOptions, ready func(addr s
 	if err != nil {
 		return fmt.Errorf("mcp http: %w", err)
 	}
+	s.warm(ctx)
 	srv := &http.Server{Handler: s.Handler(o), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	if o.Logger != nil {
 		srv.ErrorLog = slog.NewLogLogger(o.Logger.Handler(), slog.LevelWarn)

@@ -3,6 +3,7 @@ package mcpserver
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -13,7 +14,8 @@ import (
 
 // Local is the backend over mcpwatch's local lake, through DuckDB.
 type Local struct {
-	db *query.DB
+	db  *query.DB
+	ips *addrIndex
 
 	mu     sync.Mutex
 	tables []Table
@@ -24,7 +26,74 @@ type Local struct {
 const tablesTTL = 10 * time.Second
 
 // NewLocal returns the backend over an open lake.
-func NewLocal(db *query.DB) *Local { return &Local{db: db} }
+func NewLocal(db *query.DB) *Local {
+	return &Local{db: db, ips: newAddrIndex(db, defaultAddrIndexBytes)}
+}
+
+// addrColumns are the columns an IP search matches, quoted, of those t has.
+func addrColumns(t *Table) []string {
+	var cols []string
+	for _, p := range []string{"src_endpoint.ip", "dst_endpoint.ip"} {
+		if t.Has(p) {
+			cols = append(cols, qpath(p))
+		}
+	}
+	return cols
+}
+
+// ipTables restricts the tables of an IP search's address pass over w to the files that may
+// hold one of forms, by the address index: a table none of whose files of the window may
+// hold them is left out, one whose files all may is kept as it is, and the others read only
+// those files (Ref reads a list of paths bound as a parameter). The files' paths come from
+// the lake's directory listing, never from a client.
+func (l *Local) ipTables(ctx context.Context, tables []Table, forms []string, w window) ([]Table, error) {
+	out := make([]Table, 0, len(tables))
+	for _, t := range tables {
+		cols := addrColumns(&t)
+		if len(cols) == 0 || !queryable(&t) || t.Time != ByEventDay {
+			out = append(out, t)
+			continue
+		}
+		files, ok, err := l.db.DataFiles(t.Name, w.start.Format("20060102"), w.end.Format("20060102"))
+		if err != nil {
+			return nil, err
+		}
+		if !ok || slices.ContainsFunc(files, func(f query.DataFile) bool { return query.HasGlob(f.Path) }) {
+			out = append(out, t)
+			continue
+		}
+		cand, err := l.ips.candidates(ctx, files, cols, forms)
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case len(cand) == 0:
+			// No file of the window may hold the address.
+		case len(cand) == len(files):
+			out = append(out, t)
+		default:
+			paths := make([]string, len(cand))
+			for i, f := range cand {
+				paths[i] = f.Path
+			}
+			t.Ref, t.refArgs = query.FilesFrom(), []any{paths}
+			out = append(out, t)
+		}
+	}
+	return out, nil
+}
+
+// warmIPIndex builds the address index of the files of w, so that the first searches do not
+// wait for it; it stops when ctx ends.
+func (l *Local) warmIPIndex(ctx context.Context, w window) error {
+	tables, err := l.Tables(ctx)
+	if err != nil {
+		return err
+	}
+	// An address no file holds: its search needs every file's index.
+	_, err = l.ipTables(ctx, tables, []string{""}, w)
+	return err
+}
 
 // Name is "local".
 func (l *Local) Name() string { return "local" }

@@ -20,6 +20,7 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/jsonschema-go/jsonschema"
@@ -66,6 +67,7 @@ type Server struct {
 	sem      chan struct{}
 	log      *slog.Logger
 	settings Settings
+	warmOnce sync.Once
 }
 
 // New builds the server and registers its tools and resources.
@@ -115,7 +117,34 @@ func New(opts Options) (*Server, error) {
 func (s *Server) MCP() *mcp.Server { return s.mcp }
 
 // Run serves one session on t (stdio, or an in-memory transport in tests) until it ends.
-func (s *Server) Run(ctx context.Context, t mcp.Transport) error { return s.mcp.Run(ctx, t) }
+func (s *Server) Run(ctx context.Context, t mcp.Transport) error {
+	s.warm(ctx)
+	return s.mcp.Run(ctx, t)
+}
+
+// warm starts, once and in the background, the build of the local backend's address index
+// for the default window, so that the first IP searches find it built. It stops when ctx
+// ends.
+func (s *Server) warm(ctx context.Context) {
+	l, ok := s.backend.(*Local)
+	if !ok {
+		return
+	}
+	s.warmOnce.Do(func() {
+		w, err := parseWindow("", "", DefaultWindow, s.opts.Now())
+		if err != nil {
+			return
+		}
+		go func() {
+			start := time.Now()
+			if err := l.warmIPIndex(ctx, w); err != nil {
+				s.log.Warn("address index not built at start", "err", err)
+				return
+			}
+			s.log.Debug("address index built", "window_start", w.start, "window_end", w.end, "took", time.Since(start))
+		}()
+	})
+}
 
 // Envelope is every tool's result, as the Python server shapes it.
 type Envelope struct {

@@ -149,7 +149,7 @@ func selectFrom(dialect string, t *Table, cols [][]column, where string, args []
 	b.WriteString(t.Ref)
 	b.WriteString(" WHERE ")
 	b.WriteString(where)
-	return b.String(), append([]any{t.Name}, args...)
+	return b.String(), append(append([]any{t.Name}, t.refArgs...), args...)
 }
 
 // union combines per-table selects, newest events first, at most limit rows (plus one, to

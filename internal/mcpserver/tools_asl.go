@@ -243,7 +243,9 @@ func (s *Server) ipRows(ctx context.Context, tables []Table, forms []string, w w
 		if err != nil {
 			return nil, u, err
 		}
-		used = u
+		if i == 0 {
+			used = u // the later slice may leave out the tables the index rules out
+		}
 		if rows == nil {
 			continue
 		}
@@ -276,7 +278,28 @@ func (s *Server) ipRows(ctx context.Context, tables []Table, forms []string, w w
 // result columns costs several times one reading the address and time columns. The second
 // reads the result columns of the events at the times found, which the scans find from the
 // time statistics of the row groups. rows is nil when the slice has no event.
+//
+// Locally, only the files the address index says may hold the address are read (see
+// Local.ipTables): none for an address absent from the window.
 func (s *Server) ipSlice(ctx context.Context, tables []Table, forms []string, w window, limit int) (*Rows, []string, error) {
+	if l, ok := s.backend.(*Local); ok {
+		pruned, err := l.ipTables(ctx, tables, forms, w)
+		if err != nil {
+			return nil, nil, err
+		}
+		rows, used, err := s.ipPass(ctx, pruned, forms, w, limit)
+		if err == nil || ctx.Err() != nil || !slices.ContainsFunc(pruned, func(t Table) bool { return t.refArgs != nil }) {
+			return rows, used, err
+		}
+		// A subset of a table's files may lack a column the view has (union_by_name):
+		// search the whole table then.
+		s.log.Debug("IP search over the indexed files failed, reading every file", "err", err)
+	}
+	return s.ipPass(ctx, tables, forms, w, limit)
+}
+
+// ipPass is ipSlice's two queries over tables.
+func (s *Server) ipPass(ctx context.Context, tables []Table, forms []string, w window, limit int) (*Rows, []string, error) {
 	dialect := s.backend.Name()
 	// The times of the newest limit+1 events: the second query then tells whether there are
 	// more than limit.
@@ -390,7 +413,7 @@ func ipSelect(dialect string, forms []string, w window, limit int, found *ipFoun
 			if narrow {
 				return "(SELECT " + asInt(qpath("time")) + " AS event_time, " + partitionText(t, "region") + " AS p_region, " +
 					partitionText(t, "accountid") + " AS p_account FROM " + t.Ref + " WHERE " + where +
-					" ORDER BY event_time DESC LIMIT " + strconv.Itoa(limit+1) + ")", args
+					" ORDER BY event_time DESC LIMIT " + strconv.Itoa(limit+1) + ")", append(slices.Clone(t.refArgs), args...)
 			}
 			return selectFrom(dialect, t, cols, where, args)
 		}
