@@ -221,10 +221,48 @@ func (s *Server) searchIP(ctx context.Context, in SearchIPInput) (*Envelope, err
 // little. The rest of the window, when needed, goes through ipSlice, which reads only the
 // address and time columns of the whole window and then the result columns of the events
 // found.
+//
+// Locally, both slices read only the files that the address index says may hold the
+// address (see Local.ipTables): none when no file of the window may, and the search then
+// runs no query.
 func (s *Server) ipRows(ctx context.Context, tables []Table, forms []string, w window, limit int) (*Rows, []string, error) {
 	if s.backend.Name() == "athena" {
 		return s.runUnion(ctx, tables, limit, ipSelect("athena", forms, w, limit, nil, false))
 	}
+	l, ok := s.backend.(*Local)
+	if !ok {
+		return s.ipNewestFirst(ctx, tables, forms, w, limit)
+	}
+	// Building the index of files not indexed yet is bounded by the query timeout too.
+	ictx, cancel := context.WithTimeout(ctx, s.settings.QueryTimeout())
+	pruned, err := l.ipTables(ictx, tables, forms, w)
+	cancel()
+	if err != nil {
+		return nil, nil, err
+	}
+	// The tables searched, those the index rules out included: the tables with an address
+	// column, as runUnion counts them.
+	var used []string
+	for i := range tables {
+		if queryable(&tables[i]) && len(addrColumns(&tables[i])) > 0 {
+			used = append(used, tables[i].Name)
+		}
+	}
+	rows, _, err := s.ipNewestFirst(ctx, pruned, forms, w, limit)
+	if err != nil && ctx.Err() == nil && slices.ContainsFunc(pruned, func(t Table) bool { return t.refArgs != nil }) {
+		// A subset of a table's files may lack a column that the view has (union_by_name):
+		// search every file then.
+		s.log.Debug("IP search over the indexed files failed, reading every file", "err", err)
+		rows, _, err = s.ipNewestFirst(ctx, tables, forms, w, limit)
+	}
+	if err != nil {
+		return nil, used, err
+	}
+	return rows, used, nil
+}
+
+// ipNewestFirst is ipRows over the local backend: the slices of w, newest first.
+func (s *Server) ipNewestFirst(ctx context.Context, tables []Table, forms []string, w window, limit int) (*Rows, []string, error) {
 	var out *Rows
 	var used []string
 	for i, sw := range ipSlices(w) {
@@ -243,9 +281,7 @@ func (s *Server) ipRows(ctx context.Context, tables []Table, forms []string, w w
 		if err != nil {
 			return nil, u, err
 		}
-		if i == 0 {
-			used = u // the later slice may leave out the tables the index rules out
-		}
+		used = u
 		if rows == nil {
 			continue
 		}
@@ -278,28 +314,7 @@ func (s *Server) ipRows(ctx context.Context, tables []Table, forms []string, w w
 // result columns costs several times one reading the address and time columns. The second
 // reads the result columns of the events at the times found, which the scans find from the
 // time statistics of the row groups. rows is nil when the slice has no event.
-//
-// Locally, only the files the address index says may hold the address are read (see
-// Local.ipTables): none for an address absent from the window.
 func (s *Server) ipSlice(ctx context.Context, tables []Table, forms []string, w window, limit int) (*Rows, []string, error) {
-	if l, ok := s.backend.(*Local); ok {
-		pruned, err := l.ipTables(ctx, tables, forms, w)
-		if err != nil {
-			return nil, nil, err
-		}
-		rows, used, err := s.ipPass(ctx, pruned, forms, w, limit)
-		if err == nil || ctx.Err() != nil || !slices.ContainsFunc(pruned, func(t Table) bool { return t.refArgs != nil }) {
-			return rows, used, err
-		}
-		// A subset of a table's files may lack a column the view has (union_by_name):
-		// search the whole table then.
-		s.log.Debug("IP search over the indexed files failed, reading every file", "err", err)
-	}
-	return s.ipPass(ctx, tables, forms, w, limit)
-}
-
-// ipPass is ipSlice's two queries over tables.
-func (s *Server) ipPass(ctx context.Context, tables []Table, forms []string, w window, limit int) (*Rows, []string, error) {
 	dialect := s.backend.Name()
 	// The times of the newest limit+1 events: the second query then tells whether there are
 	// more than limit.
