@@ -25,8 +25,8 @@ func TestBloom(t *testing.T) {
 			fp++
 		}
 	}
-	if rate := float64(fp) / n; rate > 0.02 {
-		t.Fatalf("false positive rate %.3f, want about 0.01", rate)
+	if rate := float64(fp) / n; rate > 0.003 {
+		t.Fatalf("false positive rate %.3f, want about 0.0005", rate)
 	}
 	if got, want := b.bytes(), int64(n*bloomBitsPerItem/8); got < want || got > want+8 {
 		t.Fatalf("%d bytes for %d addresses, want %d", got, n, want)
