@@ -2,6 +2,7 @@ package mcpserver_test
 
 import (
 	"context"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -163,4 +164,27 @@ func TestLocalSearchIPNewFile(t *testing.T) {
 	if n := checkSearchDay(t, cs, db, ip); n <= before {
 		t.Fatalf("%s: %d results once its file is back in the lake, %d without it", ip, n, before)
 	}
+}
+
+// TestLocalSearchIPConcurrent checks searches that start together on a server whose index is
+// not built yet: each file is indexed once, the others wait for it, and every search finds
+// the address's events.
+func TestLocalSearchIPConcurrent(t *testing.T) {
+	srv, db := localServer(t, noCache(t))
+	cs := connect(t, srv)
+	ip, _ := oneFileAddress(t, db)
+	t.Run("searches", func(t *testing.T) {
+		for i := range 6 {
+			t.Run(fmt.Sprint(i), func(t *testing.T) {
+				t.Parallel()
+				addr := ip
+				if i%2 == 1 {
+					addr = "198.51.100.200" // absent
+				}
+				if n := checkSearchDay(t, cs, db, addr); (n > 0) != (addr == ip) {
+					t.Fatalf("%s: %d results", addr, n)
+				}
+			})
+		}
+	})
 }
