@@ -112,8 +112,8 @@ func (d *detectFlags) rulesEnv(cfg detect.Config) (rules.Env, error) {
 	if ports == nil {
 		ports = detect.DefaultCandidatePorts()
 	}
-	return rules.Env{Catalogue: cat, Intel: cfg.Intel, Internal: detect.InternalPrefixes(cfg.InternalPrefixes),
-		MCPPorts: ports}, nil
+	// The rules know the built-in internal blocks; Internal adds --internal-cidr's.
+	return rules.Env{Catalogue: cat, Intel: cfg.Intel, Internal: cfg.InternalPrefixes, MCPPorts: ports}, nil
 }
 
 // config builds the detection configuration, printing warnings about bad intel lines to

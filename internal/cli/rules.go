@@ -225,7 +225,7 @@ image or heuristic matching cannot be expressed in SQL: the streaming engine run
 				return err
 			}
 			henv := hunt.Env{Since: time.Now().Add(-back), CatalogueHosts: hunt.CatalogueHosts(renv.Catalogue),
-				InternalCIDRs: renv.Internal}
+				InternalCIDRs: detect.InternalPrefixes(renv.Internal)}
 			henv.IntelAddrs, henv.IntelDomains = hunt.Intel(cfg.Intel)
 			for _, p := range renv.MCPPorts {
 				henv.MCPPorts = append(henv.MCPPorts, int(p))

@@ -167,11 +167,7 @@ func (d *FlowDetector) build(k aggKey, g *agg, now time.Time) ocsf.DetectionFind
 
 // ocsf converts an example flow to an OCSF evidence; data holds its lake location and volume.
 func (fe *flowEvidence) ocsf() ocsf.Evidence {
-	ref := fe.ref
-	if ref.Partition == "" && fe.region != "" && fe.account != "" && fe.time > 0 {
-		ref.Partition = fmt.Sprintf("region=%s/accountId=%s/eventDay=%s",
-			fe.region, fe.account, time.UnixMilli(fe.time).UTC().Format("20060102"))
-	}
+	ref := fe.ref.located(fe.region, fe.account, fe.time)
 	data, _ := json.Marshal(struct {
 		Ref     Ref    `json:"ref"`
 		Time    int64  `json:"time"`

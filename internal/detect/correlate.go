@@ -297,11 +297,7 @@ func compact(ev ocsf.Event, ref Ref) compactEvidence {
 
 // evidence expands a compact evidence.
 func (ce *compactEvidence) evidence(account, region string) ocsf.Evidence {
-	ref := ce.ref
-	if ref.Partition == "" && region != "" && account != "" && ce.time > 0 {
-		ref.Partition = fmt.Sprintf("region=%s/accountId=%s/eventDay=%s",
-			region, account, time.UnixMilli(ce.time).UTC().Format("20060102"))
-	}
+	ref := ce.ref.located(region, account, ce.time)
 	data, _ := json.Marshal(struct {
 		Ref   Ref    `json:"ref"`
 		Time  int64  `json:"time"`

@@ -11,6 +11,7 @@ package detect
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
 	"time"
 
@@ -29,6 +30,16 @@ type Ref struct {
 	Input string `json:"input,omitempty"`
 	// Pos is the record's position in the input (1-based line or row number).
 	Pos int64 `json:"pos,omitempty"`
+}
+
+// located returns r with its Partition derived from an event's region, account and time
+// (epoch ms) when it has none and they are known.
+func (r Ref) located(region, account string, ms int64) Ref {
+	if r.Partition == "" && region != "" && account != "" && ms > 0 {
+		r.Partition = fmt.Sprintf("region=%s/accountId=%s/eventDay=%s", region, account,
+			time.UnixMilli(ms).UTC().Format("20060102"))
+	}
+	return r
 }
 
 // Detector is a streaming detection: it sees every event once, in any order, and reports

@@ -1,7 +1,6 @@
 package detect
 
 import (
-	"slices"
 	"strings"
 	"time"
 
@@ -315,17 +314,5 @@ func (e *Engine) Flush(now time.Time) []ocsf.DetectionFinding {
 	}
 	e.Escalate(out)
 	Sort(out)
-	return out
-}
-
-// Rules returns the names of the rules that raise findings of their own, sorted.
-func (e *Engine) Rules() []string {
-	var out []string
-	for r, info := range e.infos {
-		if info.emit || r.IsCorrelation() {
-			out = append(out, r.Name)
-		}
-	}
-	slices.Sort(out)
 	return out
 }

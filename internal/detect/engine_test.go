@@ -138,7 +138,7 @@ func newTestEngine(t testing.TB, pol string, maxGroups int) *Engine {
 	if err != nil {
 		t.Fatal(err)
 	}
-	set, err := rules.Compile(rs, rules.Env{Internal: InternalPrefixes(nil), MCPPorts: DefaultCandidatePorts()})
+	set, err := rules.Compile(rs, rules.Env{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,12 +5,13 @@ import (
 
 	"github.com/mcpwatch/mcpwatch/internal/intel"
 	"github.com/mcpwatch/mcpwatch/internal/netclass"
+	"github.com/mcpwatch/mcpwatch/internal/rules"
 )
 
 // DefaultCandidatePorts returns the TCP ports the MCP-port rule watches by default: the usual
 // development HTTP ports MCP servers are started on (8080, 3000, 5000, 8000, 9000) and the
 // MCP Inspector's UI and proxy ports (6274, 6277).
-func DefaultCandidatePorts() []uint16 { return []uint16{8080, 3000, 5000, 8000, 9000, 6274, 6277} }
+func DefaultCandidatePorts() []uint16 { return rules.DefaultMCPPorts() }
 
 // ephemeralMin is the lowest port a client side is assumed to use: below it are well-known
 // service ports, so a flow between a candidate port and a port under 1024 is a client on the

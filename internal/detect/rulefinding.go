@@ -137,10 +137,7 @@ func (g *ruleAgg) addIndicator(s string) {
 // evidenceOf copies what a finding shows of an event, with its lake location in data.
 func evidenceOf(ev ocsf.Event, ref Ref) ocsf.Evidence {
 	h := ev.Header()
-	if ref.Partition == "" && h.Cloud.Region != "" && h.Cloud.Account.UID != "" && h.Time > 0 {
-		ref.Partition = fmt.Sprintf("region=%s/accountId=%s/eventDay=%s",
-			h.Cloud.Region, h.Cloud.Account.UID, time.UnixMilli(h.Time).UTC().Format("20060102"))
-	}
+	ref = ref.located(h.Cloud.Region, h.Cloud.Account.UID, h.Time)
 	info := struct {
 		Ref     Ref    `json:"ref"`
 		Time    int64  `json:"time"`

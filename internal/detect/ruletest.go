@@ -89,7 +89,8 @@ func runTest(rs []*rules.Rule, r *rules.Rule, tc rules.Test, env rules.Env) Test
 		eng.Observe(ev, Ref{Table: "test", Input: r.File, Pos: int64(i + 1)})
 	}
 	fs := eng.Flush(time.UnixMilli(last).Add(time.Minute))
-	info := eng.infos[ruleByName(set, r.Name)]
+	compiled, _ := set.Rule(r.Name)
+	info := eng.infos[compiled]
 	if info != nil && (info.emit || r.IsCorrelation()) {
 		var best *ocsf.DetectionFinding
 		for i := range fs {
@@ -114,9 +115,4 @@ func runTest(rs []*rules.Rule, r *rules.Rule, tc rules.Test, env rules.Env) Test
 	}
 	res.Pass = true
 	return res
-}
-
-func ruleByName(set *rules.Set, name string) *rules.Rule {
-	r, _ := set.Rule(name)
-	return r
 }
