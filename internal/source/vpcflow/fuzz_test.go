@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/mcpwatch/mcpwatch/internal/source"
+	"github.com/mcpwatch/mcpwatch/internal/source/sourcetest"
 )
 
 // FuzzParseHeader checks that any line either fails to parse as a header or yields a layout
@@ -206,7 +207,7 @@ func FuzzRead(f *testing.F) {
 // FuzzReadParquet reads any bytes as a Parquet delivery, seeded with the real samples: the
 // reader fails with an error or reads rows, and never panics.
 func FuzzReadParquet(f *testing.F) {
-	dir := filepath.Join(dataDir(f), "security-lake-samples", "samples", "1.0.0-rc.2", "VPC_FLOW", "inputs")
+	dir := filepath.Join(sourcetest.DataDir(f), "security-lake-samples", "samples", "1.0.0-rc.2", "VPC_FLOW", "inputs")
 	for _, name := range []string{"vpc_flow-input0.json.parquet", "vpc_flow-input3.parquet"} {
 		b, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil {

@@ -1,167 +1,21 @@
 package vpcflow
 
 import (
-	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
-	"reflect"
 	"slices"
-	"sort"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/parquet-go/parquet-go"
-
-	"github.com/mcpwatch/mcpwatch/internal/ocsf"
+	"github.com/mcpwatch/mcpwatch/internal/source/sourcetest"
 )
 
-// flat is an event flattened to its leaf attributes: "connection_info.boundary_id" -> values
-// (one for a scalar, several for a list). Numbers are int64, everything else a string.
-type flat map[string][]any
+// difference is an intentional difference between mcpwatch's 1.1.0 events and a reference,
+// defined here so that the tables below may list it unkeyed.
+type difference sourcetest.Difference
 
-// flattenEvent flattens ev through its OCSF JSON encoding.
-func flattenEvent(t *testing.T, ev *ocsf.NetworkActivity) flat {
-	t.Helper()
-	b, err := json.Marshal(ev)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatal(err)
-	}
-	out := flat{}
-	flattenJSON(out, "", m)
-	return out
-}
-
-func flattenJSON(out flat, prefix string, v any) {
-	switch v := v.(type) {
-	case map[string]any:
-		for k, e := range v {
-			key := k
-			if prefix != "" {
-				key = prefix + "." + k
-			}
-			flattenJSON(out, key, e)
-		}
-	case []any:
-		for _, e := range v {
-			flattenJSON(out, prefix, e)
-		}
-	case float64:
-		out[prefix] = append(out[prefix], int64(v))
-	default:
-		out[prefix] = append(out[prefix], fmt.Sprint(v))
-	}
-}
-
-// flattenParquet reads the single row of a Security Lake Parquet file and flattens it like
-// flattenEvent: legacy list elements ("profiles.array") become the list's values, and map
-// entries ("unmapped.map.key"/"value") become "unmapped.<key>".
-func flattenParquet(t *testing.T, path string) flat {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		t.Fatal(err)
-	}
-	pf, err := parquet.OpenFile(f, st.Size())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if pf.NumRows() != 1 {
-		t.Fatalf("%s: %d rows, want 1", path, pf.NumRows())
-	}
-	cols := pf.Schema().Columns()
-	rows := make([]parquet.Row, 1)
-	n, _ := parquet.NewReader(pf).ReadRows(rows)
-	if n != 1 {
-		t.Fatalf("%s: read %d rows", path, n)
-	}
-	out := flat{}
-	var mapKeys, mapValues []string
-	for _, v := range rows[0] {
-		if v.IsNull() {
-			continue
-		}
-		key := strings.TrimSuffix(strings.Join(cols[v.Column()], "."), ".array")
-		var val any
-		switch v.Kind() {
-		case parquet.ByteArray:
-			val = string(v.ByteArray())
-		case parquet.Int32:
-			val = int64(v.Int32())
-		case parquet.Int64:
-			val = v.Int64()
-		default:
-			t.Fatalf("%s: unexpected %v in %s", path, v.Kind(), key)
-		}
-		switch key {
-		case "unmapped.map.key":
-			mapKeys = append(mapKeys, val.(string))
-		case "unmapped.map.value":
-			mapValues = append(mapValues, val.(string))
-		default:
-			out[key] = append(out[key], val)
-		}
-	}
-	for i, k := range mapKeys {
-		out["unmapped."+k] = []any{mapValues[i]}
-	}
-	return out
-}
-
-// difference is an intentional difference between mcpwatch's 1.1.0 events and a reference.
-type difference struct {
-	ref    []any // the reference's value; nil when the reference lacks the attribute
-	ours   []any // our value; nil when we lack the attribute
-	reason string
-}
-
-// compareFlat compares ours with ref attribute by attribute, allowing only the listed
-// differences, each of which must actually occur.
-func compareFlat(t *testing.T, ours, ref flat, diffs map[string]difference) {
-	t.Helper()
-	keys := map[string]bool{}
-	for k := range ours {
-		keys[k] = true
-	}
-	for k := range ref {
-		keys[k] = true
-	}
-	sorted := make([]string, 0, len(keys))
-	for k := range keys {
-		sorted = append(sorted, k)
-	}
-	sort.Strings(sorted)
-	for _, k := range sorted {
-		o, r := ours[k], ref[k]
-		if d, ok := diffs[k]; ok {
-			if !reflect.DeepEqual(o, d.ours) || !reflect.DeepEqual(r, d.ref) {
-				t.Errorf("%s: ours %v, reference %v; the listed difference (%s) is ours %v, reference %v",
-					k, o, r, d.reason, d.ours, d.ref)
-			}
-			continue
-		}
-		if !reflect.DeepEqual(o, r) {
-			t.Errorf("%s: ours %v, reference %v", k, o, r)
-		}
-	}
-	for k := range diffs {
-		if !keys[k] {
-			t.Errorf("%s: listed as a difference but in neither event", k)
-		}
-	}
-}
-
-func vals(v ...any) []any { return v }
+var vals = sourcetest.Vals
 
 // unmappedDash explains why absent values are not in unmapped.
 const unmappedDash = `Security Lake copies absent ("-") unmapped fields into unmapped; we leave them out: they say ` +
@@ -172,9 +26,9 @@ const unmappedDash = `Security Lake copies absent ("-") unmapped fields into unm
 // attribute. Every difference is listed with its reason: most are the schema changes from
 // 1.0.0-rc.2 to 1.1.0.
 func TestGoldenSecurityLake(t *testing.T) {
-	dir := filepath.Join(dataDir(t), "security-lake-samples", "samples", "1.0.0-rc.2", "VPC_FLOW")
+	dir := filepath.Join(sourcetest.DataDir(t), "security-lake-samples", "samples", "1.0.0-rc.2", "VPC_FLOW")
 	// Differences every sample has.
-	common := func(ours flat, ref flat) map[string]difference {
+	common := func(ours sourcetest.Flat, ref sourcetest.Flat) map[string]difference {
 		d := map[string]difference{
 			"metadata.version": {vals("1.0.0-rc.2"), vals("1.1.0"),
 				"we emit OCSF 1.1.0 (Security Lake source version 2)"},
@@ -231,13 +85,13 @@ func TestGoldenSecurityLake(t *testing.T) {
 			if ev.Action != tt.wantAction {
 				t.Errorf("action %q, want %q", ev.Action, tt.wantAction)
 			}
-			ours := flattenEvent(t, ev)
-			ref := flattenParquet(t, filepath.Join(dir, tt.output))
+			ours := sourcetest.FlattenEvent(t, ev)
+			ref := sourcetest.FlattenParquet(t, filepath.Join(dir, tt.output))
 			diffs := common(ours, ref)
 			for k, d := range tt.extra {
 				diffs[k] = d
 			}
-			compareFlat(t, ours, ref, diffs)
+			sourcetest.CompareFlat(t, ours, ref, diffs)
 		})
 	}
 }
@@ -246,7 +100,7 @@ func TestGoldenSecurityLake(t *testing.T) {
 // (comma-separated with a header of underscored names, which we turn into the
 // space-separated text AWS writes) and compares the event with the example's OCSF JSON.
 func TestGoldenOCSFExample(t *testing.T) {
-	dir := filepath.Join(dataDir(t), "ocsf-examples", "aws", "v1.1.0", "VPC Flowlogs", "samples")
+	dir := filepath.Join(sourcetest.DataDir(t), "ocsf-examples", "aws", "v1.1.0", "VPC Flowlogs", "samples")
 	raw, err := os.ReadFile(filepath.Join(dir, "vpcflowlog.raw"))
 	if err != nil {
 		t.Fatal(err)
@@ -258,18 +112,13 @@ func TestGoldenOCSFExample(t *testing.T) {
 	if len(s.events) != 1 || len(s.dead) != 0 {
 		t.Fatalf("got %d events and dead letters %v, want 1 event", len(s.events), s.dead)
 	}
-	ours := flattenEvent(t, &s.events[0])
+	ours := sourcetest.FlattenEvent(t, &s.events[0])
 
 	b, err := os.ReadFile(filepath.Join(dir, "vpcflowlog.ocsf"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatal(err)
-	}
-	ref := flat{}
-	flattenJSON(ref, "", m)
+	ref := sourcetest.FlattenJSON(t, b)
 
 	// The example writes datetimes in a local offset; compare the instants.
 	for _, k := range []string{"time_dt", "start_time_dt", "end_time_dt"} {
@@ -281,7 +130,7 @@ func TestGoldenOCSFExample(t *testing.T) {
 		delete(ours, k)
 		delete(ref, k)
 	}
-	compareFlat(t, ours, ref, map[string]difference{
+	sourcetest.CompareFlat(t, ours, ref, map[string]difference{
 		"dst_endpoint.interface_uid": {vals("eni-000000000000000000"), vals("eni-0000000000000000"),
 			"the example's raw record has eni-0000000000000000 and its OCSF eni-000000000000000000 (an anonymization slip); we keep the raw value"},
 		"disposition_id": {nil, vals(int64(2)),

@@ -16,6 +16,7 @@ import (
 	"github.com/parquet-go/parquet-go"
 
 	"github.com/mcpwatch/mcpwatch/internal/source"
+	"github.com/mcpwatch/mcpwatch/internal/source/sourcetest"
 )
 
 // pcol is a column of a test Parquet file.
@@ -198,7 +199,7 @@ func TestReadParquetNested(t *testing.T) {
 }
 
 func TestReadParquetNeedsReaderAt(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join(dataDir(t), "security-lake-samples", "samples", "1.0.0-rc.2", "VPC_FLOW", "inputs", "vpc_flow-input3.parquet"))
+	b, err := os.ReadFile(filepath.Join(sourcetest.DataDir(t), "security-lake-samples", "samples", "1.0.0-rc.2", "VPC_FLOW", "inputs", "vpc_flow-input3.parquet"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -210,7 +211,7 @@ func TestReadParquetNeedsReaderAt(t *testing.T) {
 }
 
 func TestReadParquetCorrupt(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join(dataDir(t), "security-lake-samples", "samples", "1.0.0-rc.2", "VPC_FLOW", "inputs", "vpc_flow-input0.json.parquet"))
+	b, err := os.ReadFile(filepath.Join(sourcetest.DataDir(t), "security-lake-samples", "samples", "1.0.0-rc.2", "VPC_FLOW", "inputs", "vpc_flow-input0.json.parquet"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -242,7 +243,7 @@ func TestReadParquetCorrupt(t *testing.T) {
 }
 
 func TestSniffSamples(t *testing.T) {
-	dir := filepath.Join(dataDir(t), "security-lake-samples", "samples", "1.0.0-rc.2", "VPC_FLOW")
+	dir := filepath.Join(sourcetest.DataDir(t), "security-lake-samples", "samples", "1.0.0-rc.2", "VPC_FLOW")
 	for name, want := range map[string]bool{
 		"inputs/vpc_flow-input0.json.parquet": true,
 		"inputs/vpc_flow-input3.parquet":      true,
@@ -297,7 +298,7 @@ func TestEventsStayValid(t *testing.T) {
 		}
 		want.Cloud = s.events[i].Cloud // the reader's defaults are not Normalize's
 		if !reflect.DeepEqual(&s.events[i], want) {
-			t.Fatalf("event %d changed after later records:\n got %v\nwant %v", i, flattenEvent(t, &s.events[i]), flattenEvent(t, want))
+			t.Fatalf("event %d changed after later records:\n got %v\nwant %v", i, sourcetest.FlattenEvent(t, &s.events[i]), sourcetest.FlattenEvent(t, want))
 		}
 	}
 }
@@ -371,7 +372,7 @@ func TestReuseMatchesFresh(t *testing.T) {
 			t.Fatalf("no event for line %d", w.pos)
 		}
 		if !reflect.DeepEqual(&s.events[ei], fresh) {
-			t.Fatalf("line %d %q:\n got %v\nwant %v", w.pos, w.line, flattenEvent(t, &s.events[ei]), flattenEvent(t, fresh))
+			t.Fatalf("line %d %q:\n got %v\nwant %v", w.pos, w.line, sourcetest.FlattenEvent(t, &s.events[ei]), sourcetest.FlattenEvent(t, fresh))
 		}
 		ei++
 	}

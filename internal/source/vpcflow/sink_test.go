@@ -76,25 +76,6 @@ func read(t testing.TB, f Format, text string) (*recordingSink, error) {
 	return s, err
 }
 
-// dataDir is ../shared/data from the module root (the directory holding go.mod).
-func dataDir(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "..", "shared", "data")
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the package directory")
-		}
-		dir = parent
-	}
-}
-
 // readFile reads a file of the reference data through Format.Read, as the ingest pipeline
 // does: a reader, and random access.
 func readFile(t testing.TB, path string) (*recordingSink, error) {
