@@ -19,6 +19,7 @@ import (
 
 	"github.com/mcpwatch/mcpwatch/internal/ocsf"
 	"github.com/mcpwatch/mcpwatch/internal/source"
+	"github.com/mcpwatch/mcpwatch/internal/source/sourcetest"
 )
 
 // discardSink counts what it receives and keeps nothing, like a sink that encodes each event
@@ -53,11 +54,11 @@ func templates(tb testing.TB) []string {
 		}
 		out = append(out, compact(tb, []byte(text)))
 	}
-	inputs, _ := filepath.Glob(filepath.Join(dataDir(tb), "security-lake-samples", "samples", "1.0.0-rc.2", "CLOUD_TRAIL", "*", "input", "*.gz"))
+	inputs, _ := filepath.Glob(filepath.Join(sourcetest.DataDir(tb), "security-lake-samples", "samples", "1.0.0-rc.2", "CLOUD_TRAIL", "*", "input", "*.gz"))
 	for _, p := range inputs {
-		add(readGzip(tb, p))
+		add(sourcetest.ReadGzip(tb, p))
 	}
-	raws, _ := filepath.Glob(filepath.Join(dataDir(tb), "ocsf-examples", "aws", "v1.1.0", "CloudTrail", "*", "samples", "*.raw"))
+	raws, _ := filepath.Glob(filepath.Join(sourcetest.DataDir(tb), "ocsf-examples", "aws", "v1.1.0", "CloudTrail", "*", "samples", "*.raw"))
 	for _, p := range raws {
 		b, err := os.ReadFile(p)
 		if err != nil {

@@ -11,17 +11,18 @@ import (
 	"testing/iotest"
 
 	"github.com/mcpwatch/mcpwatch/internal/source"
+	"github.com/mcpwatch/mcpwatch/internal/source/sourcetest"
 )
 
 // FuzzRead reads any input: Read must not panic, must account for every record exactly once
 // (the recording sink checks that positions grow by one), must emit only valid OCSF events
 // (the sink validates each), and must do the same whatever the sizes of its reads.
 func FuzzRead(f *testing.F) {
-	gz, _ := filepath.Glob(filepath.Join(dataDir(f), "security-lake-samples", "samples", "1.0.0-rc.2", "CLOUD_TRAIL", "*", "input", "*.gz"))
+	gz, _ := filepath.Glob(filepath.Join(sourcetest.DataDir(f), "security-lake-samples", "samples", "1.0.0-rc.2", "CLOUD_TRAIL", "*", "input", "*.gz"))
 	for _, p := range gz {
-		f.Add(readGzip(f, p))
+		f.Add(sourcetest.ReadGzip(f, p))
 	}
-	raws, _ := filepath.Glob(filepath.Join(dataDir(f), "ocsf-examples", "aws", "v1.1.0", "CloudTrail", "*", "samples", "*.raw"))
+	raws, _ := filepath.Glob(filepath.Join(sourcetest.DataDir(f), "ocsf-examples", "aws", "v1.1.0", "CloudTrail", "*", "samples", "*.raw"))
 	for _, p := range raws {
 		b, err := os.ReadFile(p)
 		if err != nil {

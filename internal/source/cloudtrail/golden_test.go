@@ -11,6 +11,7 @@ import (
 
 	"github.com/mcpwatch/mcpwatch/internal/ocsf"
 	"github.com/mcpwatch/mcpwatch/internal/source"
+	"github.com/mcpwatch/mcpwatch/internal/source/sourcetest"
 )
 
 // rc2Renames are the attributes Security Lake's 1.0.0-rc.2 tables name differently from OCSF
@@ -33,10 +34,10 @@ var rc2Renames = map[string]string{
 // Identity & Access Management). It returns the rc.2 unmapped requestParameters.* and
 // responseElements.* entries, which 1.1.0 keeps as JSON text in api.request.data and
 // api.response.data instead.
-func to110(t *testing.T, ref flat) (data flat) {
+func to110(t *testing.T, ref sourcetest.Flat) (data sourcetest.Flat) {
 	t.Helper()
-	out := flat{}
-	data = flat{}
+	out := sourcetest.Flat{}
+	data = sourcetest.Flat{}
 	for k, v := range ref {
 		if nk, ok := rc2Renames[k]; ok {
 			k = nk
@@ -97,7 +98,7 @@ var consumed = map[string]bool{
 // checkData checks that the requestParameters.* and responseElements.* entries of Security
 // Lake's rc.2 unmapped are what our api.request.data and api.response.data hold, flattened the
 // same way.
-func checkData(t *testing.T, ev ocsf.Event, refData flat) {
+func checkData(t *testing.T, ev ocsf.Event, refData sourcetest.Flat) {
 	t.Helper()
 	var api ocsf.API
 	switch e := ev.(type) {
@@ -136,9 +137,9 @@ func checkData(t *testing.T, ev ocsf.Event, refData flat) {
 // after the schema changes from 1.0.0-rc.2 to 1.1.0 (to110). Every other difference is listed
 // with its reason.
 func TestGoldenSecurityLake(t *testing.T) {
-	root := filepath.Join(dataDir(t), "security-lake-samples", "samples", "1.0.0-rc.2", "CLOUD_TRAIL")
+	root := filepath.Join(sourcetest.DataDir(t), "security-lake-samples", "samples", "1.0.0-rc.2", "CLOUD_TRAIL")
 	// Differences every sample has: what OCSF 1.1.0 and Security Lake's 1.1.0 mapping add.
-	common := func(ours, ref flat) map[string]difference {
+	common := func(ours, ref sourcetest.Flat) map[string]difference {
 		d := map[string]difference{
 			"time_dt": {nil, ours["time_dt"], "the datetime profile of 1.1.0"},
 		}
@@ -215,7 +216,7 @@ func TestGoldenSecurityLake(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := filepath.Join(root, tt.dir)
 			s := &recordingSink{t: t, validate: true}
-			in := readGzip(t, filepath.Join(dir, "input", tt.name+".test.gz"))
+			in := sourcetest.ReadGzip(t, filepath.Join(dir, "input", tt.name+".test.gz"))
 			if err := (Format{}).Read(context.Background(), source.Input{Name: tt.name, R: strings.NewReader(in)}, s); err != nil {
 				t.Fatal(err)
 			}
@@ -227,15 +228,15 @@ func TestGoldenSecurityLake(t *testing.T) {
 			if h := ev.Header(); h.ClassUID != tt.class || h.ActivityName != tt.activity {
 				t.Errorf("class %d activity %q, want %d %q", h.ClassUID, h.ActivityName, tt.class, tt.activity)
 			}
-			ours := flattenEvent(t, ev)
-			ref := flattenParquet(t, filepath.Join(dir, tt.name+".test.gz.parquet"))
+			ours := sourcetest.FlattenEvent(t, ev)
+			ref := sourcetest.FlattenParquet(t, filepath.Join(dir, tt.name+".test.gz.parquet"))
 			data := to110(t, ref)
 			checkData(t, ev, data)
 			diffs := common(ours, ref)
 			for k, d := range tt.extra {
 				diffs[k] = d
 			}
-			compareFlat(t, ours, ref, diffs)
+			sourcetest.CompareFlat(t, ours, ref, diffs)
 			seen++
 		})
 	}
@@ -258,8 +259,8 @@ func merge(ms ...map[string]difference) map[string]difference {
 // TestGoldenOCSFExamples compares our events for the raw records of the OCSF 1.1.0 CloudTrail
 // examples (pretty-printed single events) with the examples' OCSF JSON.
 func TestGoldenOCSFExamples(t *testing.T) {
-	dir := filepath.Join(dataDir(t), "ocsf-examples", "aws", "v1.1.0", "CloudTrail")
-	common := func(ours, ref flat) map[string]difference {
+	dir := filepath.Join(sourcetest.DataDir(t), "ocsf-examples", "aws", "v1.1.0", "CloudTrail")
+	common := func(ours, ref sourcetest.Flat) map[string]difference {
 		d := map[string]difference{
 			"status_id": {nil, ours["status_id"], "the examples give status without its status_id; Security Lake's tables have status_id (rc.2 samples)"},
 		}
@@ -295,17 +296,12 @@ func TestGoldenOCSFExamples(t *testing.T) {
 			if len(s.out) != 1 || len(evs) != 1 {
 				t.Fatalf("got %+v, want 1 event", s.out)
 			}
-			ours := flattenEvent(t, evs[0])
+			ours := sourcetest.FlattenEvent(t, evs[0])
 			b, err := os.ReadFile(filepath.Join(dir, tt.ocsf))
 			if err != nil {
 				t.Fatal(err)
 			}
-			var m map[string]any
-			if err := json.Unmarshal(b, &m); err != nil {
-				t.Fatal(err)
-			}
-			ref := flat{}
-			flattenJSON(ref, "", m)
+			ref := sourcetest.FlattenJSON(t, b)
 			// The examples write datetimes in a local offset; compare the instants.
 			for _, k := range []string{"time_dt", "actor.session.created_time_dt"} {
 				if ref[k] == nil && ours[k] == nil {
@@ -319,13 +315,13 @@ func TestGoldenOCSFExamples(t *testing.T) {
 				delete(ours, k)
 				delete(ref, k)
 			}
-			sortObservables(ours)
-			sortObservables(ref)
+			sourcetest.SortObservables(ours)
+			sourcetest.SortObservables(ref)
 			diffs := common(ours, ref)
 			for k, d := range tt.extra {
 				diffs[k] = d
 			}
-			compareFlat(t, ours, ref, diffs)
+			sourcetest.CompareFlat(t, ours, ref, diffs)
 		})
 	}
 }

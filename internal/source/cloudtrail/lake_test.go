@@ -13,6 +13,7 @@ import (
 	"github.com/mcpwatch/mcpwatch/internal/lake"
 	"github.com/mcpwatch/mcpwatch/internal/ocsf"
 	"github.com/mcpwatch/mcpwatch/internal/source"
+	"github.com/mcpwatch/mcpwatch/internal/source/sourcetest"
 )
 
 // lakeSink writes events to a lake transaction, as the ingest pipeline does.
@@ -52,9 +53,9 @@ func TestLakeRoundTrip(t *testing.T) {
 	defer tx.Abort()
 	s := &lakeSink{tx: tx}
 	var inputs []string
-	gz, _ := filepath.Glob(filepath.Join(dataDir(t), "security-lake-samples", "samples", "1.0.0-rc.2", "CLOUD_TRAIL", "*", "input", "*.gz"))
+	gz, _ := filepath.Glob(filepath.Join(sourcetest.DataDir(t), "security-lake-samples", "samples", "1.0.0-rc.2", "CLOUD_TRAIL", "*", "input", "*.gz"))
 	for _, p := range gz {
-		inputs = append(inputs, readGzip(t, p))
+		inputs = append(inputs, sourcetest.ReadGzip(t, p))
 	}
 	for _, name := range []string{"runinstances.json", "sendcommand.json", "registertaskdefinition.json"} {
 		inputs = append(inputs, sample(t, name))

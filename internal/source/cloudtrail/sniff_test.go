@@ -17,6 +17,7 @@ import (
 	"github.com/mcpwatch/mcpwatch/internal/source/route53"
 	"github.com/mcpwatch/mcpwatch/internal/source/securityhub"
 	"github.com/mcpwatch/mcpwatch/internal/source/securitylake"
+	"github.com/mcpwatch/mcpwatch/internal/source/sourcetest"
 	"github.com/mcpwatch/mcpwatch/internal/source/vpcflow"
 )
 
@@ -53,7 +54,7 @@ func head(t *testing.T, path string) []byte {
 func TestSniffReferenceData(t *testing.T) {
 	reg := source.NewRegistry(vpcflow.Format{}, Format{}, route53.Format{}, securityhub.Format{},
 		guardduty.Format{}, securitylake.Format{}, mcpinventory.Format{})
-	root := dataDir(t)
+	root := sourcetest.DataDir(t)
 	want := func(rel string) string {
 		switch {
 		case strings.Contains(rel, "/CLOUD_TRAIL/") && strings.Contains(rel, "/input/"),
