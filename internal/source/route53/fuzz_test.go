@@ -11,17 +11,18 @@ import (
 	"testing/iotest"
 
 	"github.com/mcpwatch/mcpwatch/internal/source"
+	"github.com/mcpwatch/mcpwatch/internal/source/sourcetest"
 )
 
 // FuzzRead reads any input: Read must not panic, must account for every record exactly once
 // (the recording sink checks that positions grow by one), must emit only valid OCSF events
 // (the sink validates each), and must do the same whatever the sizes of its reads.
 func FuzzRead(f *testing.F) {
-	root := filepath.Join(dataDir(f), "security-lake-samples", "samples", "1.0.0-rc.2", "ROUTE53", "inputs")
+	root := filepath.Join(sourcetest.DataDir(f), "security-lake-samples", "samples", "1.0.0-rc.2", "ROUTE53", "inputs")
 	for i := range 4 {
-		f.Add(readGzip(f, filepath.Join(root, fmt.Sprintf("route53-inputs%d.json.gz", i))))
+		f.Add(sourcetest.ReadGzip(f, filepath.Join(root, fmt.Sprintf("route53-inputs%d.json.gz", i))))
 	}
-	raw, err := os.ReadFile(filepath.Join(dataDir(f), "ocsf-examples", "aws", "v1.1.0", "Route53", "samples", "route53.raw"))
+	raw, err := os.ReadFile(filepath.Join(sourcetest.DataDir(f), "ocsf-examples", "aws", "v1.1.0", "Route53", "samples", "route53.raw"))
 	if err != nil {
 		f.Fatal(err)
 	}

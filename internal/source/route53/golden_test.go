@@ -2,7 +2,6 @@ package route53
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mcpwatch/mcpwatch/internal/source"
+	"github.com/mcpwatch/mcpwatch/internal/source/sourcetest"
 )
 
 // TestGoldenSecurityLake compares our events for the four raw inputs of the Security Lake
@@ -18,8 +18,8 @@ import (
 // difference is listed with its reason: the schema changes from 1.0.0-rc.2 to 1.1.0 and the
 // changes of Security Lake's 1.1.0 mapping (see the 1.1.0 example).
 func TestGoldenSecurityLake(t *testing.T) {
-	root := filepath.Join(dataDir(t), "security-lake-samples", "samples", "1.0.0-rc.2", "ROUTE53")
-	common := func(ours, ref flat) map[string]difference {
+	root := filepath.Join(sourcetest.DataDir(t), "security-lake-samples", "samples", "1.0.0-rc.2", "ROUTE53")
+	common := func(ours, ref sourcetest.Flat) map[string]difference {
 		d := map[string]difference{
 			"metadata.version": {vals("1.0.0-rc.2"), vals("1.1.0"), "we emit OCSF 1.1.0 (Security Lake source version 2)"},
 			"metadata.profiles": {vals("cloud", "security_control"), vals("cloud", "security_control", "datetime"),
@@ -57,7 +57,7 @@ func TestGoldenSecurityLake(t *testing.T) {
 	for i, tt := range tests {
 		t.Run(fmt.Sprint(i), func(t *testing.T) {
 			s := &recordingSink{t: t}
-			in := readGzip(t, filepath.Join(root, "inputs", fmt.Sprintf("route53-inputs%d.json.gz", i)))
+			in := sourcetest.ReadGzip(t, filepath.Join(root, "inputs", fmt.Sprintf("route53-inputs%d.json.gz", i)))
 			if err := (Format{}).Read(context.Background(), source.Input{Name: "in", R: strings.NewReader(in)}, s); err != nil {
 				t.Fatal(err)
 			}
@@ -69,8 +69,8 @@ func TestGoldenSecurityLake(t *testing.T) {
 			if ev.Action != tt.action || ev.Disposition != tt.disposition {
 				t.Errorf("action %s disposition %s", ev.Action, ev.Disposition)
 			}
-			ours := flattenEvent(t, ev)
-			ref := flattenParquet(t, filepath.Join(root, fmt.Sprintf("example%d.json.gz.parquet", i)))
+			ours := sourcetest.FlattenEvent(t, ev)
+			ref := sourcetest.FlattenParquet(t, filepath.Join(root, fmt.Sprintf("example%d.json.gz.parquet", i)))
 			if ref["activity_name"][0] != tt.activity {
 				t.Errorf("reference activity %v", ref["activity_name"])
 			}
@@ -78,7 +78,7 @@ func TestGoldenSecurityLake(t *testing.T) {
 			for k, d := range tt.extra {
 				diffs[k] = d
 			}
-			compareFlat(t, ours, ref, diffs)
+			sourcetest.CompareFlat(t, ours, ref, diffs)
 		})
 	}
 }
@@ -86,7 +86,7 @@ func TestGoldenSecurityLake(t *testing.T) {
 // TestGoldenOCSFExample compares our event for the raw record of the OCSF 1.1.0 Route 53
 // example with the example's OCSF JSON.
 func TestGoldenOCSFExample(t *testing.T) {
-	dir := filepath.Join(dataDir(t), "ocsf-examples", "aws", "v1.1.0", "Route53", "samples")
+	dir := filepath.Join(sourcetest.DataDir(t), "ocsf-examples", "aws", "v1.1.0", "Route53", "samples")
 	raw, err := os.ReadFile(filepath.Join(dir, "route53.raw"))
 	if err != nil {
 		t.Fatal(err)
@@ -98,17 +98,12 @@ func TestGoldenOCSFExample(t *testing.T) {
 	if len(s.out) != 1 || len(s.events()) != 1 {
 		t.Fatalf("got %+v, want 1 event", s.out)
 	}
-	ours := flattenEvent(t, s.events()[0])
+	ours := sourcetest.FlattenEvent(t, s.events()[0])
 	b, err := os.ReadFile(filepath.Join(dir, "route53.ocsf"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatal(err)
-	}
-	ref := flat{}
-	flattenJSON(ref, "", m)
+	ref := sourcetest.FlattenJSON(t, b)
 	// The example writes datetimes in a local offset; compare the instants.
 	o, err1 := time.Parse(time.RFC3339Nano, ours["time_dt"][0].(string))
 	r, err2 := time.Parse(time.RFC3339Nano, ref["time_dt"][0].(string))
@@ -117,9 +112,9 @@ func TestGoldenOCSFExample(t *testing.T) {
 	}
 	delete(ours, "time_dt")
 	delete(ref, "time_dt")
-	sortObservables(ours)
-	sortObservables(ref)
-	compareFlat(t, ours, ref, map[string]difference{
+	sourcetest.SortObservables(ours)
+	sourcetest.SortObservables(ref)
+	sourcetest.CompareFlat(t, ours, ref, map[string]difference{
 		"disposition_id": {nil, vals(int64(19)), "the example has disposition Alert without its disposition_id, 19 in 1.1.0; Security Lake's tables have disposition_id"},
 	})
 }
