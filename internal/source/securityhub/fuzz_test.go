@@ -10,6 +10,7 @@ import (
 
 	"github.com/mcpwatch/mcpwatch/internal/ocsf/schema"
 	"github.com/mcpwatch/mcpwatch/internal/source"
+	"github.com/mcpwatch/mcpwatch/internal/source/sourcetest"
 )
 
 // FuzzRead reads any content as Security Hub findings: Read must not panic, must account for
@@ -21,7 +22,7 @@ func FuzzRead(f *testing.F) {
 		"ocsf-examples/aws/v1.1.0/Security Hub/Compliance Finding/samples/sechub-pci.raw",
 		"ocsf-examples/aws/v1.1.0/Security Hub/Vulnerability Finding/samples/inspector.raw",
 	} {
-		b, err := os.ReadFile(filepath.Join(dataDir(f), p))
+		b, err := os.ReadFile(filepath.Join(sourcetest.DataDir(f), p))
 		if err != nil {
 			f.Fatal(err)
 		}

@@ -1,119 +1,20 @@
 package securityhub
 
 import (
-	"bytes"
-	"encoding/json"
 	"os"
 	"path/filepath"
-	"reflect"
-	"sort"
-	"strings"
 	"testing"
-	"time"
 
 	"github.com/mcpwatch/mcpwatch/internal/ocsf"
 	"github.com/mcpwatch/mcpwatch/internal/ocsf/schema"
+	"github.com/mcpwatch/mcpwatch/internal/source/sourcetest"
 )
 
-// flat is an event flattened to its leaf attributes: "finding_info.types" -> values (one for
-// a scalar, several for a list or a path inside lists), every value as text (numbers as JSON
-// writes them, datetimes as the UTC instant in milliseconds).
-type flat map[string][]string
+// difference is an intentional difference between our event and a reference, defined here so
+// that the tables below may list it unkeyed.
+type difference sourcetest.Difference
 
-// flattenJSON flattens the OCSF JSON b.
-func flattenJSON(t testing.TB, b []byte) flat {
-	t.Helper()
-	d := json.NewDecoder(bytes.NewReader(b))
-	d.UseNumber()
-	var v any
-	if err := d.Decode(&v); err != nil {
-		t.Fatal(err)
-	}
-	out := flat{}
-	flattenValue(out, "", v)
-	return out
-}
-
-// flattenEvent flattens ev through its OCSF JSON encoding.
-func flattenEvent(t testing.TB, ev any) flat {
-	t.Helper()
-	b, err := json.Marshal(ev)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return flattenJSON(t, b)
-}
-
-func flattenValue(out flat, prefix string, v any) {
-	switch v := v.(type) {
-	case map[string]any:
-		for k, e := range v {
-			key := k
-			if prefix != "" {
-				key = prefix + "." + k
-			}
-			flattenValue(out, key, e)
-		}
-	case []any:
-		for _, e := range v {
-			flattenValue(out, prefix, e)
-		}
-	case nil:
-	default:
-		s := leafString(v)
-		if strings.HasSuffix(prefix, "_dt") {
-			if ts, err := time.Parse(time.RFC3339Nano, s); err == nil {
-				s = ts.UTC().Format("2006-01-02T15:04:05.000Z")
-			}
-		}
-		out[prefix] = append(out[prefix], s)
-	}
-}
-
-// difference is an intentional difference between our event and a reference.
-type difference struct {
-	ref    []string // the reference's values; nil when it lacks the attribute
-	ours   []string // ours; nil when we lack it
-	reason string
-}
-
-// compareFlat compares ours with ref attribute by attribute, allowing only the listed
-// differences, each of which must occur.
-func compareFlat(t *testing.T, ours, ref flat, diffs map[string]difference) {
-	t.Helper()
-	keys := map[string]bool{}
-	for k := range ours {
-		keys[k] = true
-	}
-	for k := range ref {
-		keys[k] = true
-	}
-	sorted := make([]string, 0, len(keys))
-	for k := range keys {
-		sorted = append(sorted, k)
-	}
-	sort.Strings(sorted)
-	for _, k := range sorted {
-		o, r := ours[k], ref[k]
-		if d, ok := diffs[k]; ok {
-			if !reflect.DeepEqual(o, d.ours) || !reflect.DeepEqual(r, d.ref) {
-				t.Errorf("%s: ours %q, reference %q; the listed difference (%s) is ours %q, reference %q",
-					k, o, r, d.reason, d.ours, d.ref)
-			}
-			continue
-		}
-		if !reflect.DeepEqual(o, r) {
-			t.Errorf("%s: ours %q, reference %q", k, o, r)
-		}
-	}
-	for k := range diffs {
-		if !keys[k] {
-			t.Errorf("%s: listed as a difference but in neither event", k)
-		}
-	}
-}
-
-func vals(v ...string) []string { return v }
+var vals = sourcetest.Vals
 
 // Reasons shared by several differences.
 const (
@@ -132,14 +33,14 @@ var findingTimes = []string{"finding_info.created_time", "finding_info.modified_
 // Hub (a GuardDuty detection, a PCI compliance control, an Inspector vulnerability) and
 // compares each event with the example's OCSF, attribute by attribute.
 func TestGoldenOCSFExamples(t *testing.T) {
-	dir := filepath.Join(dataDir(t), "ocsf-examples", "aws", "v1.1.0", "Security Hub")
+	dir := filepath.Join(sourcetest.DataDir(t), "ocsf-examples", "aws", "v1.1.0", "Security Hub")
 	tests := []struct {
 		name, raw, ocsf string
 		class           int32
-		diffs           func(ours, ref flat) map[string]difference
+		diffs           func(ours, ref sourcetest.Flat) map[string]difference
 	}{
 		{"guardduty", "Detection Finding/samples/sechub-guardduty.raw", "Detection Finding/samples/sechub-guardduty.ocsf",
-			ocsf.ClassDetectionFinding, func(ours, ref flat) map[string]difference {
+			ocsf.ClassDetectionFinding, func(ours, ref sourcetest.Flat) map[string]difference {
 				const pf = "unmapped.ProductFields.aws/guardduty/service/action/awsApiCallAction/remoteIpDetails/"
 				return map[string]difference{
 					"metadata.profiles": {vals("cloud", "datetime", "linux"), vals("cloud", "datetime"),
@@ -151,28 +52,28 @@ func TestGoldenOCSFExamples(t *testing.T) {
 						"additionalInfo/value is empty: an empty json_t says nothing and is omitted"},
 					"evidences.src_endpoint.location.city":        {vals(""), nil, noLocation},
 					"evidences.src_endpoint.location.country":     {vals("United States"), nil, noLocation},
-					"evidences.src_endpoint.location.coordinates": {vals("-100.821999", "37.751"), nil, noLocation},
+					"evidences.src_endpoint.location.coordinates": {vals(-100.821999, 37.751), nil, noLocation},
 					pf + "city/cityName":                          {nil, vals(""), noLocation},
 					pf + "country/countryName":                    {nil, vals("United States"), noLocation},
 					pf + "geoLocation/lat":                        {nil, vals("37.751"), noLocation},
 					pf + "geoLocation/lon":                        {nil, vals("-100.822"), noLocation},
-					"status_id":                                   {nil, vals("1"), noStatusID},
+					"status_id":                                   {nil, vals(int64(1)), noStatusID},
 				}
 			}},
 		{"pci", "Compliance Finding/samples/sechub-pci.raw", "Compliance Finding/samples/sechub-pci.ocsf",
-			ocsf.ClassComplianceFinding, func(ours, ref flat) map[string]difference {
+			ocsf.ClassComplianceFinding, func(ours, ref sourcetest.Flat) map[string]difference {
 				return map[string]difference{
 					"metadata.processed_time_dt": {ref["metadata.processed_time_dt"], nil, noProcessed},
 					"unmapped.ProcessedAt":       {nil, vals("2023-07-21T18:12:08.489Z"), noProcessed},
-					"status_id":                  {nil, vals("1"), noStatusID},
+					"status_id":                  {nil, vals(int64(1)), noStatusID},
 				}
 			}},
 		{"inspector", "Vulnerability Finding/samples/inspector.raw", "Vulnerability Finding/samples/inspector.ocsf",
-			ocsf.ClassVulnerabilityFinding, func(ours, ref flat) map[string]difference {
+			ocsf.ClassVulnerabilityFinding, func(ours, ref sourcetest.Flat) map[string]difference {
 				return map[string]difference{
 					"metadata.processed_time_dt":        {ref["metadata.processed_time_dt"], nil, noProcessed},
 					"unmapped.ProcessedAt":              {nil, vals("2024-01-26T22:59:56.923Z"), noProcessed},
-					"status_id":                         {nil, vals("1"), noStatusID},
+					"status_id":                         {nil, vals(int64(1)), noStatusID},
 					"vulnerabilities.cve.created_time":  {nil, ours["vulnerabilities.cve.created_time"], datetimeTwins},
 					"vulnerabilities.cve.modified_time": {nil, ours["vulnerabilities.cve.modified_time"], datetimeTwins},
 				}
@@ -200,12 +101,12 @@ func TestGoldenOCSFExamples(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ours, ref := flattenEvent(t, ev), flattenJSON(t, b)
+			ours, ref := sourcetest.FlattenEvent(t, ev, sourcetest.UTCDatetimes()), sourcetest.FlattenJSON(t, b, sourcetest.UTCDatetimes())
 			diffs := tt.diffs(ours, ref)
 			for _, k := range findingTimes {
 				diffs[k] = difference{nil, ours[k], datetimeTwins}
 			}
-			compareFlat(t, ours, ref, diffs)
+			sourcetest.CompareFlat(t, ours, ref, diffs)
 		})
 	}
 }

@@ -12,13 +12,14 @@ import (
 
 	"github.com/mcpwatch/mcpwatch/internal/ocsf"
 	"github.com/mcpwatch/mcpwatch/internal/source"
+	"github.com/mcpwatch/mcpwatch/internal/source/sourcetest"
 )
 
 // samples returns compact JSON of the three 1.1.0 example findings (GuardDuty, PCI,
 // Inspector) and the GuardDuty user guide's SSH brute force finding.
 func samples(t testing.TB) (gd, pci, insp, ssh string) {
 	t.Helper()
-	dir := filepath.Join(dataDir(t), "ocsf-examples", "aws", "v1.1.0", "Security Hub")
+	dir := filepath.Join(sourcetest.DataDir(t), "ocsf-examples", "aws", "v1.1.0", "Security Hub")
 	load := func(path string) string {
 		b, err := os.ReadFile(path)
 		if err != nil {

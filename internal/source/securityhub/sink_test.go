@@ -3,8 +3,6 @@ package securityhub
 import (
 	"bytes"
 	"context"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/mcpwatch/mcpwatch/internal/ocsf"
@@ -55,23 +53,4 @@ func read(t testing.TB, text string) (*recordingSink, error) {
 	err := Format{}.Read(context.Background(), source.Input{Name: "test", R: bytes.NewReader([]byte(text)),
 		Region: "eu-west-1", Account: "999999999999"}, s)
 	return s, err
-}
-
-// dataDir is ../shared/data from the module root (the directory holding go.mod).
-func dataDir(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "..", "shared", "data")
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the package directory")
-		}
-		dir = parent
-	}
 }

@@ -319,13 +319,13 @@ func CompareFlat[D Diff](t testing.TB, ours, ref Flat, diffs map[string]D) {
 		if dd, ok := diffs[k]; ok {
 			d := Difference(dd)
 			if !reflect.DeepEqual(o, d.Ours) || !reflect.DeepEqual(r, d.Ref) {
-				t.Errorf("%s: ours %v, reference %v; the listed difference (%s) is ours %v, reference %v",
-					k, o, r, d.Reason, d.Ours, d.Ref)
+				t.Errorf("%s: ours %s, reference %s; the listed difference (%s) is ours %s, reference %s",
+					k, show(o), show(r), d.Reason, show(d.Ours), show(d.Ref))
 			}
 			continue
 		}
 		if !reflect.DeepEqual(o, r) {
-			t.Errorf("%s: ours %v, reference %v", k, o, r)
+			t.Errorf("%s: ours %s, reference %s", k, show(o), show(r))
 		}
 	}
 	for k := range diffs {
@@ -333,6 +333,24 @@ func CompareFlat[D Diff](t testing.TB, ours, ref Flat, diffs map[string]D) {
 			t.Errorf("%s: listed as a difference but in neither event", k)
 		}
 	}
+}
+
+// show writes vs with its strings quoted, so that "1" and 1 tell apart.
+func show(vs []any) string {
+	var b strings.Builder
+	b.WriteByte('[')
+	for i, v := range vs {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		if s, ok := v.(string); ok {
+			b.WriteString(strconv.Quote(s))
+		} else {
+			fmt.Fprint(&b, v)
+		}
+	}
+	b.WriteByte(']')
+	return b.String()
 }
 
 // Vals is its arguments, for the values of a Difference.
