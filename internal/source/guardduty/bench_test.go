@@ -9,6 +9,7 @@ import (
 
 	"github.com/mcpwatch/mcpwatch/internal/ocsf"
 	"github.com/mcpwatch/mcpwatch/internal/source"
+	"github.com/mcpwatch/mcpwatch/internal/source/sourcetest"
 )
 
 type countSink struct{ events, dead, skipped int }
@@ -19,7 +20,7 @@ func (s *countSink) Skip(int64, string) error               { s.skipped++; retur
 
 // BenchmarkRead reads an S3 export of 999 findings (the three test findings in turn).
 func BenchmarkRead(b *testing.B) {
-	lines := strings.TrimSpace(readTestFile(b, filepath.Join("testdata", "findings-export.jsonl")))
+	lines := strings.TrimSpace(sourcetest.ReadFile(b, filepath.Join("testdata", "findings-export.jsonl")))
 	const copies = 333
 	data := []byte(strings.Repeat(lines+"\n", copies))
 	n := 3 * copies

@@ -10,6 +10,7 @@ import (
 
 	"github.com/mcpwatch/mcpwatch/internal/ocsf"
 	"github.com/mcpwatch/mcpwatch/internal/source/securityhub"
+	"github.com/mcpwatch/mcpwatch/internal/source/sourcetest"
 )
 
 // eventBridge wraps a native finding in the EventBridge event GuardDuty publishes.
@@ -23,7 +24,7 @@ func eventBridge(finding string) string {
 // the securityhub format), and compares the two events attribute by attribute: a GuardDuty
 // finding must look the same whichever way it arrives.
 func TestConsistentWithSecurityHub(t *testing.T) {
-	native := readTestFile(t, filepath.Join("testdata", "cloudtrail-logging-disabled.json"))
+	native := sourcetest.ReadFile(t, filepath.Join("testdata", "cloudtrail-logging-disabled.json"))
 	s, err := read(t, Format{}, eventBridge(native))
 	if err != nil || len(s.events) != 1 {
 		t.Fatalf("%v; dead letters %v, skipped %v", err, s.dead, s.skipped)
@@ -31,14 +32,14 @@ func TestConsistentWithSecurityHub(t *testing.T) {
 	ours := s.events[0]
 	validate(t, ours)
 
-	raw := readTestFile(t, filepath.Join(dataDir(t), "ocsf-examples", "aws", "v1.1.0", "Security Hub",
+	raw := sourcetest.ReadFile(t, filepath.Join(sourcetest.DataDir(t), "ocsf-examples", "aws", "v1.1.0", "Security Hub",
 		"Detection Finding", "samples", "sechub-guardduty.raw"))
 	var viaHub ocsf.ImportedFinding
 	if err := (securityhub.Normalizer{}).Normalize([]byte(raw), &viaHub); err != nil {
 		t.Fatal(err)
 	}
-	o, r := flattenEvent(t, ours), flattenEvent(t, &viaHub)
-	compareFlat(t, o, r, map[string]difference{
+	o, r := sourcetest.FlattenEvent(t, ours, sourcetest.UTCDatetimes()), sourcetest.FlattenEvent(t, &viaHub, sourcetest.UTCDatetimes())
+	sourcetest.CompareFlat(t, o, r, map[string]difference{
 		"unmapped.Severity.Normalized": {vals("40"), nil,
 			"Severity.Normalized is deprecated and Security Hub's value for a GuardDuty severity is not documented " +
 				"(40 for severity 2, LOW, here; 40 for MEDIUM in the GuardDuty user guide): we leave it out"},
@@ -48,7 +49,7 @@ func TestConsistentWithSecurityHub(t *testing.T) {
 // TestExportFile reads a GuardDuty S3 export (one finding per line) and checks what
 // detection correlates on: connections, port probes, domains, resources and observables.
 func TestExportFile(t *testing.T) {
-	s, err := read(t, Format{}, readTestFile(t, filepath.Join("testdata", "findings-export.jsonl")))
+	s, err := read(t, Format{}, sourcetest.ReadFile(t, filepath.Join("testdata", "findings-export.jsonl")))
 	if err != nil || len(s.events) != 3 || len(s.dead)+len(s.skipped) != 0 {
 		t.Fatalf("%v: %d events, dead letters %v, skipped %v", err, len(s.events), s.dead, s.skipped)
 	}
@@ -160,7 +161,7 @@ func pascal(v any, data bool) any {
 // TestCLIOutput: `aws guardduty get-findings` writes {"Findings": [...]} with PascalCase keys;
 // its findings must give the same events as the native JSON.
 func TestCLIOutput(t *testing.T) {
-	native := readTestFile(t, filepath.Join("testdata", "cloudtrail-logging-disabled.json"))
+	native := sourcetest.ReadFile(t, filepath.Join("testdata", "cloudtrail-logging-disabled.json"))
 	var m map[string]any
 	d := json.NewDecoder(strings.NewReader(native))
 	d.UseNumber()
@@ -179,11 +180,12 @@ func TestCLIOutput(t *testing.T) {
 	if err != nil || len(want.events) != 1 {
 		t.Fatal(err, want.dead)
 	}
-	compareFlat(t, flattenEvent(t, s.events[0]), flattenEvent(t, want.events[0]), nil)
+	sourcetest.CompareFlat(t, sourcetest.FlattenEvent(t, s.events[0], sourcetest.UTCDatetimes()),
+		sourcetest.FlattenEvent(t, want.events[0], sourcetest.UTCDatetimes()), map[string]difference{})
 }
 
 func TestInputShapesAndAccounting(t *testing.T) {
-	native := readTestFile(t, filepath.Join("testdata", "cloudtrail-logging-disabled.json"))
+	native := sourcetest.ReadFile(t, filepath.Join("testdata", "cloudtrail-logging-disabled.json"))
 	var c bytes.Buffer
 	json.Compact(&c, []byte(native))
 	one := c.String()
@@ -223,10 +225,10 @@ func TestInputShapesAndAccounting(t *testing.T) {
 }
 
 func TestSniff(t *testing.T) {
-	native := readTestFile(t, filepath.Join("testdata", "cloudtrail-logging-disabled.json"))
-	asff := readTestFile(t, filepath.Join(dataDir(t), "ocsf-examples", "aws", "v1.1.0", "Security Hub",
+	native := sourcetest.ReadFile(t, filepath.Join("testdata", "cloudtrail-logging-disabled.json"))
+	asff := sourcetest.ReadFile(t, filepath.Join(sourcetest.DataDir(t), "ocsf-examples", "aws", "v1.1.0", "Security Hub",
 		"Detection Finding", "samples", "sechub-guardduty.raw"))
-	export := readTestFile(t, filepath.Join("testdata", "findings-export.jsonl"))
+	export := sourcetest.ReadFile(t, filepath.Join("testdata", "findings-export.jsonl"))
 	for _, tt := range []struct {
 		name, head string
 		gd, hub    bool
