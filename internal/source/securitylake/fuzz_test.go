@@ -11,13 +11,14 @@ import (
 	"github.com/parquet-go/parquet-go"
 
 	"github.com/mcpwatch/mcpwatch/internal/source"
+	"github.com/mcpwatch/mcpwatch/internal/source/sourcetest"
 )
 
 // FuzzRead reads any bytes as a Security Lake Parquet file: Read must not panic (decoder
 // panics become errors), rows are accounted for once in order, and every event is one of
 // mcpwatch's types and encodes as JSON.
 func FuzzRead(f *testing.F) {
-	root := filepath.Join(dataDir(f), "security-lake-samples", "samples")
+	root := filepath.Join(sourcetest.DataDir(f), "security-lake-samples", "samples")
 	for _, p := range []string{
 		"1.0.0-rc.2/ROUTE53/example0.json.gz.parquet",
 		"1.0.0-rc.2/VPC_FLOW/example3.gz.parquet",
@@ -62,7 +63,7 @@ func FuzzRead(f *testing.F) {
 // rc.2 SH_FINDINGS table (nested two-level lists of groups, a map): assemble must return a
 // row or an error, never panic, and a row it returns must convert without panicking.
 func FuzzAssemble(f *testing.F) {
-	b, err := os.ReadFile(filepath.Join(dataDir(f), "security-lake-samples", "samples", "1.0.0-rc.2", "SH_FINDINGS", "example0.json.gz.parquet"))
+	b, err := os.ReadFile(filepath.Join(sourcetest.DataDir(f), "security-lake-samples", "samples", "1.0.0-rc.2", "SH_FINDINGS", "example0.json.gz.parquet"))
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/parquet-go/parquet-go"
 
 	"github.com/mcpwatch/mcpwatch/internal/ocsf"
+	"github.com/mcpwatch/mcpwatch/internal/source/sourcetest"
 	"github.com/mcpwatch/mcpwatch/internal/source/vpcflow"
 )
 
@@ -56,7 +57,7 @@ func readRows(t testing.TB, path string) []map[string]any {
 // row attribute by attribute, but for what mcpwatch's API Activity type has no attribute for,
 // which is in unmapped under its OCSF path.
 func TestGoldenEKS11(t *testing.T) {
-	path := filepath.Join(dataDir(t), "security-lake-samples", "samples", "1.1.0", "EKS", "test.parquet")
+	path := filepath.Join(sourcetest.DataDir(t), "security-lake-samples", "samples", "1.1.0", "EKS", "test.parquet")
 	s, err := readFile(t, path)
 	if err != nil || len(s.events) != 0 || len(s.dead) != 1 || !strings.Contains(s.dead[0].reason, "EKS_AUDIT") ||
 		!strings.Contains(s.dead[0].raw, `"operation":"create"`) {
@@ -71,8 +72,8 @@ func TestGoldenEKS11(t *testing.T) {
 	api := ev.(*ocsf.APIActivity)
 	// Not validated: the sample's anonymized address 12.000.22.33 is no IP address (leading
 	// zeros), which leaves the required src_endpoint empty. Read never emits it (EKS_AUDIT).
-	ours := flattenEvent(t, api)
-	ref := flattenParquet(t, path)
+	ours := sourcetest.FlattenEvent(t, api, utc)
+	ref := sourcetest.FlattenParquet(t, path, utc)
 	noAttr := "mcpwatch's API Activity has no such attribute: kept in unmapped under its OCSF path"
 	diffs := map[string]difference{
 		"metadata.log_level":                {vals("RequestResponse"), nil, noAttr},
@@ -81,18 +82,18 @@ func TestGoldenEKS11(t *testing.T) {
 		"unmapped.actor.user.groups[].name": {nil, vals("system:bootstrappers,system:nodes,system:authenticated"), noAttr},
 		"start_time_dt":                     {vals("2021-09-07T20:37:30.502Z"), nil, noAttr},
 		"unmapped.start_time_dt":            {nil, vals("2021-09-07T20:37:30.502Z"), noAttr},
-		"actor.user.type_id":                {vals("0"), nil, whyEmpty},
+		"actor.user.type_id":                {vals(int64(0)), nil, whyEmpty},
 		"src_endpoint.ip":                   {vals("12.000.22.33"), nil, "the sample's anonymized address is no ip_t (leading zeros): kept in unmapped"},
 		"unmapped.src_endpoint.ip":          {nil, vals("12.000.22.33"), "see src_endpoint.ip"},
 	}
-	compareFlat(t, ours, ref, diffs)
+	sourcetest.CompareFlat(t, ours, ref, diffs)
 }
 
 // TestConsistentWithVPCFlow compares, for each rc.2 VPC_FLOW sample, the event this package
 // makes of Security Lake's row with the event the vpcflow format makes of the raw flow log
 // record the row came from: both are mcpwatch's 1.1.0 Network Activity of the same record.
 func TestConsistentWithVPCFlow(t *testing.T) {
-	dir := filepath.Join(dataDir(t), "security-lake-samples", "samples", "1.0.0-rc.2", "VPC_FLOW")
+	dir := filepath.Join(sourcetest.DataDir(t), "security-lake-samples", "samples", "1.0.0-rc.2", "VPC_FLOW")
 	for i, input := range []string{"vpc_flow-input0.json.parquet", "vpc_flow-input1.json.parquet", "vpc_flow-input2.json.parquet", "vpc_flow-input3.parquet"} {
 		t.Run(input, func(t *testing.T) {
 			lake, err := readFile(t, filepath.Join(dir, "example"+string(rune('0'+i))+".gz.parquet"))
@@ -108,7 +109,7 @@ func TestConsistentWithVPCFlow(t *testing.T) {
 			if err := (vpcflow.Format{}).Read(t.Context(), in, flows); err != nil || len(flows.events) != 1 {
 				t.Fatalf("vpcflow: %v %v", err, flows.dead)
 			}
-			ours, theirs := flattenEvent(t, lake.events[0]), flattenEvent(t, flows.events[0])
+			ours, theirs := sourcetest.FlattenEvent(t, lake.events[0], utc), sourcetest.FlattenEvent(t, flows.events[0], utc)
 			diffs := map[string]difference{
 				"unmapped.sublocation_id":   {nil, vals("-"), `Security Lake copied absent ("-") fields into unmapped; the vpcflow format leaves them out`},
 				"unmapped.sublocation_type": {nil, vals("-"), `Security Lake copied absent ("-") fields into unmapped; the vpcflow format leaves them out`},
@@ -117,7 +118,7 @@ func TestConsistentWithVPCFlow(t *testing.T) {
 				diffs["src_endpoint.instance_uid"] = difference{nil, vals("-"), `Security Lake wrote instance_uid "-" (NODATA); the vpcflow format omits it`}
 				diffs["connection_info.boundary"] = difference{vals("-"), nil, `the vpcflow format gives boundary_id 99 its caption "-"; Security Lake's row has no caption`}
 			}
-			compareFlat(t, ours, theirs, diffs)
+			sourcetest.CompareFlat(t, ours, theirs, diffs)
 		})
 	}
 }

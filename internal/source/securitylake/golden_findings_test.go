@@ -1,35 +1,15 @@
 package securitylake
 
 import (
-	"compress/gzip"
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/mcpwatch/mcpwatch/internal/ocsf"
 	"github.com/mcpwatch/mcpwatch/internal/source/securityhub"
+	"github.com/mcpwatch/mcpwatch/internal/source/sourcetest"
 )
-
-func gunzipFile(t testing.TB, path string) []byte {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := io.ReadAll(zr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
 
 // findingRenames are the Security Finding (2001) attributes of rc.2 and where the 1.1.0
 // Compliance Finding Security Lake makes of the same finding has them.
@@ -69,7 +49,7 @@ const unmappedFinding = "a Compliance Finding (1.1.0) has no process, malware or
 // securityhub format makes of the raw ASFF finding the row came from: a finding must look
 // the same whether it comes from Security Hub or from a Security Lake of either version.
 func TestGoldenFindingsRC2(t *testing.T) {
-	dir := filepath.Join(dataDir(t), "security-lake-samples", "samples", "1.0.0-rc.2", "SH_FINDINGS")
+	dir := filepath.Join(sourcetest.DataDir(t), "security-lake-samples", "samples", "1.0.0-rc.2", "SH_FINDINGS")
 	for i := range 4 {
 		t.Run(fmt.Sprint("example", i), func(t *testing.T) {
 			path := filepath.Join(dir, fmt.Sprintf("example%d.json.gz.parquet", i))
@@ -82,17 +62,17 @@ func TestGoldenFindingsRC2(t *testing.T) {
 			if ev.ClassUID != ocsf.ClassComplianceFinding {
 				t.Errorf("class %d, want Compliance Finding (a Security Hub control)", ev.ClassUID)
 			}
-			ours := flattenEvent(t, ev)
+			ours := sourcetest.FlattenEvent(t, ev, utc)
 
 			t.Run("row", func(t *testing.T) {
-				ref := renamed(flattenParquet(t, path), findingRenames)
+				ref := renamed(sourcetest.FlattenParquet(t, path, utc), findingRenames)
 				diffs := map[string]difference{
 					"metadata.version":  {vals("1.0.0-rc.2"), vals("1.1.0"), whyVersion},
 					"metadata.profiles": {vals("cloud"), vals("cloud", "datetime"), whyDatetime},
-					"class_uid":         {vals("2001"), vals("2003"), "rc.2's Security Finding is the 1.1.0 class of the product: Security Hub's controls are Compliance Findings"},
+					"class_uid":         {vals(int64(2001)), vals(int64(2003)), "rc.2's Security Finding is the 1.1.0 class of the product: Security Hub's controls are Compliance Findings"},
 					"class_name":        {vals("Security Finding"), vals("Compliance Finding"), "see class_uid"},
-					"type_uid":          {ref["type_uid"], vals("2003" + ref["type_uid"][0][4:]), "see class_uid"},
-					"type_name":         {ref["type_name"], vals("Compliance Finding: " + ours["activity_name"][0]), "see class_uid"},
+					"type_uid":          {ref["type_uid"], vals(200300 + ref["type_uid"][0].(int64)%100), "see class_uid"},
+					"type_name":         {ref["type_name"], vals("Compliance Finding: " + ours["activity_name"][0].(string)), "see class_uid"},
 					"activity_name": {ref["activity_name"], ours["activity_name"],
 						"rc.2's Generate is 1.1.0's Create"},
 					"metadata.product.feature.name": {vals("Security Hub"), nil,
@@ -101,7 +81,7 @@ func TestGoldenFindingsRC2(t *testing.T) {
 						"1.1.0 requires compliance.standards: the finding's AssociatedStandards are not objects, so the standard of ProductFields.StandardsArn"},
 					"observables.name":    {nil, vals("resource.uid"), "rc.2 rows have no observables; the resource's uid, as Security Lake's 1.1.0 mapping"},
 					"observables.type":    {nil, vals("Resource UID"), "see observables.name"},
-					"observables.type_id": {nil, vals("10"), "see observables.name"},
+					"observables.type_id": {nil, vals(int64(10)), "see observables.name"},
 					"observables.value":   {nil, ref["resource.uid"], "see observables.name"},
 				}
 				if ref["activity_name"][0] == "Update" {
@@ -124,11 +104,11 @@ func TestGoldenFindingsRC2(t *testing.T) {
 					if strings.HasPrefix(k, "process.") || strings.HasPrefix(k, "malware.") || strings.HasPrefix(k, "vulnerabilities.") {
 						diffs[k] = difference{v, nil, unmappedFinding}
 					}
-					if ours[k] == nil && strings.Join(v, "") == "0" && strings.HasSuffix(k, "type_id") {
+					if ours[k] == nil && joined(v) == "0" && strings.HasSuffix(k, "type_id") {
 						diffs[k] = difference{v, nil, whyEmpty}
 					}
 				}
-				compareFlat(t, ours, ref, diffs)
+				sourcetest.CompareFlat(t, ours, ref, diffs)
 				// What moved to unmapped is all there.
 				for k, want := range map[string]string{"process.name": "syslogd", "malware[].name": "Stringler",
 					"vulnerabilities[].cve.uid": "CVE-2020-12345", "vulnerabilities[].cve.cvss[].base_score": "4.7"} {
@@ -142,11 +122,11 @@ func TestGoldenFindingsRC2(t *testing.T) {
 
 			t.Run("securityhub", func(t *testing.T) {
 				var viaHub ocsf.ImportedFinding
-				raw := gunzipFile(t, filepath.Join(dir, "inputs", fmt.Sprintf("securityhub-inputs%d.json.gz", i)))
-				if err := (securityhub.Normalizer{}).Normalize(raw, &viaHub); err != nil {
+				raw := sourcetest.ReadGzip(t, filepath.Join(dir, "inputs", fmt.Sprintf("securityhub-inputs%d.json.gz", i)))
+				if err := (securityhub.Normalizer{}).Normalize([]byte(raw), &viaHub); err != nil {
 					t.Fatal(err)
 				}
-				hub := flattenEvent(t, &viaHub)
+				hub := sourcetest.FlattenEvent(t, &viaHub, utc)
 				diffs := map[string]difference{
 					"unmapped.CompanyName": {nil, vals("AWS"), "Security Lake's rc.2 row keeps CompanyName in unmapped too (it is also vendor_name)"},
 				}
@@ -166,7 +146,7 @@ func TestGoldenFindingsRC2(t *testing.T) {
 						diffs[k] = difference{v, nil, unmappedFinding + "; the securityhub format keeps them under their ASFF path"}
 					}
 				}
-				compareFlat(t, ours, hub, diffs)
+				sourcetest.CompareFlat(t, ours, hub, diffs)
 			})
 		})
 	}

@@ -4,6 +4,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/mcpwatch/mcpwatch/internal/source/sourcetest"
 )
 
 // rc2Renames are the attributes OCSF 1.1.0 renamed from 1.0.0-rc.2, as Security Lake's two
@@ -19,7 +21,7 @@ var rc2Renames = map[string]string{
 }
 
 // renamedRC2 returns ref with rc2Renames and the uuid renames applied.
-func renamedRC2(ref flat) flat {
+func renamedRC2(ref sourcetest.Flat) sourcetest.Flat {
 	renames := map[string]string{}
 	for k, v := range rc2Renames {
 		renames[k] = v
@@ -60,7 +62,7 @@ const (
 // parquet-go's generic reader, attribute by attribute after the 1.1.0 renames. Every other
 // difference is listed with its reason.
 func TestGoldenRC2(t *testing.T) {
-	root := filepath.Join(dataDir(t), "security-lake-samples", "samples", "1.0.0-rc.2")
+	root := filepath.Join(sourcetest.DataDir(t), "security-lake-samples", "samples", "1.0.0-rc.2")
 	n := 0
 	for _, p := range samples(t) {
 		if !strings.Contains(p, "1.0.0-rc.2") || strings.Contains(p, "SH_FINDINGS") {
@@ -75,8 +77,8 @@ func TestGoldenRC2(t *testing.T) {
 			}
 			ev := s.events[0]
 			validate(t, ev)
-			ours := flattenEvent(t, ev)
-			ref := renamedRC2(flattenParquet(t, p))
+			ours := sourcetest.FlattenEvent(t, ev, utc)
+			ref := renamedRC2(sourcetest.FlattenParquet(t, p, utc))
 			diffs := map[string]difference{
 				"metadata.version":  {vals("1.0.0-rc.2"), vals("1.1.0"), whyVersion},
 				"metadata.profiles": {ref["metadata.profiles"], append(vals(ref["metadata.profiles"]...), "datetime"), whyDatetime},
@@ -87,11 +89,11 @@ func TestGoldenRC2(t *testing.T) {
 				}
 			}
 			for k, v := range ref {
-				if ours[k] == nil && (strings.Join(v, "") == "" || strings.HasSuffix(k, "_id") && strings.Join(v, "") == "0") {
+				if ours[k] == nil && (joined(v) == "" || strings.HasSuffix(k, "_id") && joined(v) == "0") {
 					diffs[k] = difference{v, nil, whyEmpty}
 				}
 			}
-			add := func(k string, ref, ours []string, why string) { diffs[k] = difference{ref, ours, why} }
+			add := func(k string, ref, ours []any, why string) { diffs[k] = difference{ref, ours, why} }
 			switch family := strings.Split(rel, string(filepath.Separator))[0]; family {
 			case "VPC_FLOW", "ROUTE53":
 				add("action", nil, ours["action"], whyAction)
@@ -105,9 +107,9 @@ func TestGoldenRC2(t *testing.T) {
 					add("src_endpoint.ip", vals("-"), nil, whyNoData)
 					add("dst_endpoint.ip", vals("-"), nil, whyNoData)
 				}
-				if family == "ROUTE53" && ref["activity_id"][0] >= "4" && ref["activity_id"][0] <= "5" {
-					add("activity_id", ref["activity_id"], vals("99"), whyDNSActivity)
-					add("type_uid", ref["type_uid"], vals("400399"), whyDNSActivity)
+				if family == "ROUTE53" && (ref["activity_id"][0] == int64(4) || ref["activity_id"][0] == int64(5)) {
+					add("activity_id", ref["activity_id"], vals(int64(99)), whyDNSActivity)
+					add("type_uid", ref["type_uid"], vals(int64(400399)), whyDNSActivity)
 				}
 			case "CLOUD_TRAIL":
 				add("category_name", vals("Audit Activity"), ours["category_name"], whyCategory)
@@ -118,20 +120,20 @@ func TestGoldenRC2(t *testing.T) {
 					}
 					add("cloud.account.uid", nil, acct, whyAccount)
 				}
-				if ref["class_uid"][0] == "3005" {
-					add("class_uid", vals("3005"), vals("6003"), whyCategory)
-					add("category_uid", vals("3"), vals("6"), whyCategory)
+				if ref["class_uid"][0] == int64(3005) {
+					add("class_uid", vals(int64(3005)), vals(int64(6003)), whyCategory)
+					add("category_uid", vals(int64(3)), vals(int64(6)), whyCategory)
 					add("category_name", vals("Audit Activity"), vals("Application Activity"), whyCategory)
-					add("type_uid", ref["type_uid"], vals("6003"+ref["type_uid"][0][4:]), whyCategory)
+					add("type_uid", ref["type_uid"], vals(600300+ref["type_uid"][0].(int64)%100), whyCategory)
 				}
-				if ref["class_uid"][0] == "3002" && ref["service.name"] == nil && ref["dst_endpoint.svc_name"] == nil {
+				if ref["class_uid"][0] == int64(3002) && ref["service.name"] == nil && ref["dst_endpoint.svc_name"] == nil {
 					add("service.name", nil, ref["api.service.name"], whyService)
 				}
 				if ref["src_endpoint.ip"] == nil && ref["src_endpoint.domain"] != nil {
 					add("src_endpoint.svc_name", nil, ref["src_endpoint.domain"], whySvcName)
 				}
 			}
-			compareFlat(t, ours, ref, diffs)
+			sourcetest.CompareFlat(t, ours, ref, diffs)
 		})
 	}
 	if n != 29 {

@@ -21,6 +21,7 @@ import (
 	"github.com/mcpwatch/mcpwatch/internal/lake"
 	"github.com/mcpwatch/mcpwatch/internal/ocsf"
 	"github.com/mcpwatch/mcpwatch/internal/source"
+	"github.com/mcpwatch/mcpwatch/internal/source/sourcetest"
 	"github.com/mcpwatch/mcpwatch/internal/source/vpcflow"
 )
 
@@ -36,7 +37,7 @@ func parquetHead(t testing.TB, b []byte) []byte {
 // Security Lake's files and no raw flow log delivery, and that the vpcflow format claims the
 // deliveries and none of Security Lake's files.
 func TestSniffSamples(t *testing.T) {
-	root := filepath.Join(dataDir(t), "security-lake-samples", "samples")
+	root := filepath.Join(sourcetest.DataDir(t), "security-lake-samples", "samples")
 	var lakeFiles, flowFiles int
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || filepath.Ext(p) != ".parquet" {
@@ -386,7 +387,7 @@ func TestBrokenFiles(t *testing.T) {
 		t.Errorf("stream: %v", err)
 	}
 	// A Parquet file that is not OCSF.
-	flows, err := os.ReadFile(filepath.Join(dataDir(t), "security-lake-samples", "samples", "1.0.0-rc.2", "VPC_FLOW", "inputs", "vpc_flow-input0.json.parquet"))
+	flows, err := os.ReadFile(filepath.Join(sourcetest.DataDir(t), "security-lake-samples", "samples", "1.0.0-rc.2", "VPC_FLOW", "inputs", "vpc_flow-input0.json.parquet"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/mcpwatch/mcpwatch/internal/ocsf"
 	"github.com/mcpwatch/mcpwatch/internal/source"
+	"github.com/mcpwatch/mcpwatch/internal/source/sourcetest"
 )
 
 // recordingSink keeps everything a Format hands it.
@@ -59,29 +60,10 @@ func readFile(t testing.TB, path string) (*recordingSink, error) {
 	return readBytes(t, path, b)
 }
 
-// dataDir is ../shared/data from the module root (the directory holding go.mod).
-func dataDir(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "..", "shared", "data")
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the package directory")
-		}
-		dir = parent
-	}
-}
-
 // samples returns the Security Lake output files of the samples (not their raw inputs).
 func samples(t testing.TB) []string {
 	t.Helper()
-	root := filepath.Join(dataDir(t), "security-lake-samples", "samples")
+	root := filepath.Join(sourcetest.DataDir(t), "security-lake-samples", "samples")
 	var out []string
 	err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
 		if err != nil {
