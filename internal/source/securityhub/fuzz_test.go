@@ -39,20 +39,20 @@ func FuzzRead(f *testing.F) {
 	f.Add([]byte(`{"detail-type":"Security Hub Findings - Imported","source":"aws.securityhub","detail":{"findings":[{"Id":"x","Title":"t","UpdatedAt":"2024-01-01T00:00:00Z","Action":{"PortProbeAction":{"PortProbeDetails":[{"LocalPortDetails":{"Port":3000},"RemoteIpDetails":{"IpAddressV4":"1.2.3.4"}}]}},"Network":{"SourceIpV6":"::1","DestinationDomain":"a.b"}}]}}` + "\n[1,{}]\n"))
 	f.Add([]byte("{\"Id\":\"a\"}\n{\"Id\":\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		s := &recordingSink{t: t}
+		s := &recordingSink{T: t}
 		err := Format{MaxValueBytes: 1 << 20}.Read(context.Background(), source.Input{Name: "fuzz", R: bytes.NewReader(data)}, s)
 		_ = err // a broken document ends the input; what came before is accounted for
 		seen := map[int64]bool{}
-		for _, p := range append(append([]int64{}, s.pos...), deadPositions(s)...) {
+		for _, p := range append(append([]int64{}, s.Pos...), deadPositions(s)...) {
 			if p < 1 || seen[p] {
 				t.Fatalf("position %d repeated or invalid", p)
 			}
 			seen[p] = true
 		}
-		if len(seen) > s.records() {
-			t.Fatalf("%d positions for %d records", len(seen), s.records())
+		if len(seen) > s.Records() {
+			t.Fatalf("%d positions for %d records", len(seen), s.Records())
 		}
-		for _, ev := range s.events {
+		for _, ev := range s.Events {
 			if err := schema.Validate(ev); err != nil {
 				b, _ := json.Marshal(ev)
 				t.Fatalf("invalid event %s: %v", b, err)
@@ -63,8 +63,8 @@ func FuzzRead(f *testing.F) {
 
 func deadPositions(s *recordingSink) []int64 {
 	var out []int64
-	for _, d := range s.dead {
-		out = append(out, d.pos)
+	for _, d := range s.Dead {
+		out = append(out, d.Pos)
 	}
 	return out
 }

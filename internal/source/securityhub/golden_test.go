@@ -89,10 +89,10 @@ func TestGoldenOCSFExamples(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(s.events) != 1 || s.records() != 1 {
-				t.Fatalf("%d events, dead letters %v, skips %v; want 1 event", len(s.events), s.dead, s.skipped)
+			if len(s.Events) != 1 || s.Records() != 1 {
+				t.Fatalf("%d events, dead letters %v, skips %v; want 1 event", len(s.Events), s.Dead, s.Skips)
 			}
-			ev := s.events[0]
+			ev := s.Events[0]
 			if ev.ClassUID != tt.class {
 				t.Errorf("class %d, want %d", ev.ClassUID, tt.class)
 			}

@@ -84,7 +84,7 @@ func TestInputShapes(t *testing.T) {
 				t.Fatal(err)
 			}
 			var got []string
-			for _, e := range s.events {
+			for _, e := range s.Events {
 				got = append(got, e.FindingInfo.UID)
 				validate(t, e)
 			}
@@ -95,22 +95,22 @@ func TestInputShapes(t *testing.T) {
 			if strings.Join(got, " ") != strings.Join(wantUIDs, " ") {
 				t.Errorf("findings %q, want %q", got, wantUIDs)
 			}
-			if len(s.dead) != tt.dead || len(s.skipped) != tt.skip {
-				t.Errorf("dead letters %v, skipped %v; want %d and %d", s.dead, s.skipped, tt.dead, tt.skip)
+			if len(s.Dead) != tt.dead || len(s.Skips) != tt.skip {
+				t.Errorf("dead letters %v, skipped %v; want %d and %d", s.Dead, s.Skips, tt.dead, tt.skip)
 			}
 			// Positions are the records' ordinals.
 			var pos []int64
-			pos = append(pos, s.pos...)
-			for _, d := range s.dead {
-				pos = append(pos, d.pos)
-				if d.reason == "" || d.raw == "" {
+			pos = append(pos, s.Pos...)
+			for _, d := range s.Dead {
+				pos = append(pos, d.Pos)
+				if d.Reason == "" || d.Raw == "" {
 					t.Errorf("dead letter without raw record or reason: %+v", d)
 				}
 			}
 			seen := map[int64]bool{}
 			for _, p := range pos {
-				if p < 1 || p > int64(s.records()) || seen[p] {
-					t.Errorf("position %d of %d records (all: %v)", p, s.records(), pos)
+				if p < 1 || p > int64(s.Records()) || seen[p] {
+					t.Errorf("position %d of %d records (all: %v)", p, s.Records(), pos)
 				}
 				seen[p] = true
 			}
@@ -132,8 +132,8 @@ func TestDeadLetterReasons(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(s.dead) != 1 || !strings.Contains(s.dead[0].reason, tt.reason) {
-			t.Errorf("%.60s: dead letters %v, want one saying %q", tt.input, s.dead, tt.reason)
+		if len(s.Dead) != 1 || !strings.Contains(s.Dead[0].Reason, tt.reason) {
+			t.Errorf("%.60s: dead letters %v, want one saying %q", tt.input, s.Dead, tt.reason)
 		}
 	}
 }
@@ -142,31 +142,31 @@ func TestReadErrors(t *testing.T) {
 	_, pci, _, _ := samples(t)
 	// A broken multi-line document ends the input after what could be read.
 	s, err := read(t, "{\n\"Findings\": ["+pci+"]\n}\n{\n\"Findings\": [")
-	if err == nil || !strings.Contains(err.Error(), "invalid JSON") || len(s.events) != 1 {
-		t.Errorf("got %d events and error %v; want 1 event and an invalid JSON error", len(s.events), err)
+	if err == nil || !strings.Contains(err.Error(), "invalid JSON") || len(s.Events) != 1 {
+		t.Errorf("got %d events and error %v; want 1 event and an invalid JSON error", len(s.Events), err)
 	}
 	// A value over the limit ends the input.
-	s = &recordingSink{t: t}
+	s = &recordingSink{T: t}
 	big := "{\n\"Findings\": [" + strings.Repeat(pci+",", 100) + pci + "]}"
 	err = Format{MaxValueBytes: 1 << 16}.Read(context.Background(), source.Input{Name: "big", R: strings.NewReader(big)}, s)
-	if !errors.Is(err, errTooLarge) || s.records() != 0 {
-		t.Errorf("got %d records and error %v; want none and errTooLarge", s.records(), err)
+	if !errors.Is(err, errTooLarge) || s.Records() != 0 {
+		t.Errorf("got %d records and error %v; want none and errTooLarge", s.Records(), err)
 	}
-	s = &recordingSink{t: t}
+	s = &recordingSink{T: t}
 	err = Format{MaxValueBytes: 1 << 10}.Read(context.Background(), source.Input{Name: "line", R: strings.NewReader(pci + "\n")}, s)
 	if !errors.Is(err, errTooLarge) {
 		t.Errorf("long line: error %v, want errTooLarge", err)
 	}
 	// Random access only.
-	s = &recordingSink{t: t}
-	if err := (Format{}).Read(context.Background(), source.Input{Name: "ra", ReaderAt: strings.NewReader(pci), Size: int64(len(pci))}, s); err != nil || len(s.events) != 1 {
-		t.Errorf("ReaderAt input: %d events, %v", len(s.events), err)
+	s = &recordingSink{T: t}
+	if err := (Format{}).Read(context.Background(), source.Input{Name: "ra", ReaderAt: strings.NewReader(pci), Size: int64(len(pci))}, s); err != nil || len(s.Events) != 1 {
+		t.Errorf("ReaderAt input: %d events, %v", len(s.Events), err)
 	}
 	// Cancellation.
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	many := strings.Repeat(pci+"\n", checkEvery+1)
-	s = &recordingSink{t: t}
+	s = &recordingSink{T: t}
 	if err := (Format{}).Read(ctx, source.Input{Name: "c", R: strings.NewReader(many)}, s); !errors.Is(err, context.Canceled) {
 		t.Errorf("canceled: %v", err)
 	}
@@ -177,10 +177,10 @@ func TestAccountRegionFallback(t *testing.T) {
 	_, pci, _, _ := samples(t)
 	in := strings.NewReplacer(`"AwsAccountId":"111111111111",`, "", `"Region":"us-east-2",`, "").Replace(pci)
 	s, err := read(t, in)
-	if err != nil || len(s.events) != 1 {
-		t.Fatalf("%v %v", err, s.dead)
+	if err != nil || len(s.Events) != 1 {
+		t.Fatalf("%v %v", err, s.Dead)
 	}
-	if c := s.events[0].Cloud; c.Account.UID != "999999999999" || c.Region != "eu-west-1" {
+	if c := s.Events[0].Cloud; c.Account.UID != "999999999999" || c.Region != "eu-west-1" {
 		t.Errorf("cloud %+v", c)
 	}
 }
@@ -213,10 +213,10 @@ func TestSniff(t *testing.T) {
 func TestEvidences(t *testing.T) {
 	_, _, _, ssh := samples(t)
 	s, err := read(t, ssh)
-	if err != nil || len(s.events) != 1 {
-		t.Fatal(err, s.dead)
+	if err != nil || len(s.Events) != 1 {
+		t.Fatal(err, s.Dead)
 	}
-	ev := s.events[0]
+	ev := s.Events[0]
 	validate(t, ev)
 	if len(ev.Evidences) != 1 {
 		t.Fatalf("evidences %+v", ev.Evidences)
@@ -273,10 +273,10 @@ func TestActionAndNetwork(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s, err := read(t, base+tt.extra+"}")
-			if err != nil || len(s.events) != 1 {
-				t.Fatal(err, s.dead)
+			if err != nil || len(s.Events) != 1 {
+				t.Fatal(err, s.Dead)
 			}
-			ev := s.events[0]
+			ev := s.Events[0]
 			validate(t, ev)
 			if ev.ClassUID != ocsf.ClassDetectionFinding || ev.SeverityID != ocsf.SeverityHigh {
 				t.Errorf("class %d severity %d", ev.ClassUID, ev.SeverityID)
