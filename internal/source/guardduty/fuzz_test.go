@@ -26,9 +26,9 @@ func FuzzRead(f *testing.F) {
 		`"Resource":{"ResourceType":"S3Bucket","S3BucketDetails":[{"Name":"b","Tags":[{"Key":"k","Value":"v"}]}]},` +
 		`"Service":{"Action":{"DnsRequestAction":{"Domain":"x..y","DomainWithSuffix":"-bad-"}}}}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		s := &recordingSink{t: t}
+		s := &recordingSink{T: t}
 		_ = Format{MaxValueBytes: 1 << 20}.Read(context.Background(), source.Input{Name: "fuzz", R: bytes.NewReader(data)}, s)
-		for _, ev := range s.events {
+		for _, ev := range s.Events {
 			if err := schema.Validate(ev); err != nil {
 				b, _ := json.Marshal(ev)
 				t.Fatalf("invalid event %s: %v", b, err)

@@ -26,10 +26,10 @@ func eventBridge(finding string) string {
 func TestConsistentWithSecurityHub(t *testing.T) {
 	native := sourcetest.ReadFile(t, filepath.Join("testdata", "cloudtrail-logging-disabled.json"))
 	s, err := read(t, Format{}, eventBridge(native))
-	if err != nil || len(s.events) != 1 {
-		t.Fatalf("%v; dead letters %v, skipped %v", err, s.dead, s.skipped)
+	if err != nil || len(s.Events) != 1 {
+		t.Fatalf("%v; dead letters %v, skipped %v", err, s.Dead, s.Skips)
 	}
-	ours := s.events[0]
+	ours := s.Events[0]
 	validate(t, ours)
 
 	raw := sourcetest.ReadFile(t, filepath.Join(sourcetest.DataDir(t), "ocsf-examples", "aws", "v1.1.0", "Security Hub",
@@ -50,13 +50,13 @@ func TestConsistentWithSecurityHub(t *testing.T) {
 // detection correlates on: connections, port probes, domains, resources and observables.
 func TestExportFile(t *testing.T) {
 	s, err := read(t, Format{}, sourcetest.ReadFile(t, filepath.Join("testdata", "findings-export.jsonl")))
-	if err != nil || len(s.events) != 3 || len(s.dead)+len(s.skipped) != 0 {
-		t.Fatalf("%v: %d events, dead letters %v, skipped %v", err, len(s.events), s.dead, s.skipped)
+	if err != nil || len(s.Events) != 3 || len(s.Dead)+len(s.Skips) != 0 {
+		t.Fatalf("%v: %d events, dead letters %v, skipped %v", err, len(s.Events), s.Dead, s.Skips)
 	}
-	for _, ev := range s.events {
+	for _, ev := range s.Events {
 		validate(t, ev)
 	}
-	conn, probe, dns := s.events[0], s.events[1], s.events[2]
+	conn, probe, dns := s.Events[0], s.Events[1], s.Events[2]
 
 	if got := conn.FindingInfo.Types; len(got) != 1 || got[0] != "TTPs/Command and Control/UnauthorizedAccess:EC2-MaliciousIPCaller.Custom" {
 		t.Errorf("types %q", got)
@@ -173,15 +173,15 @@ func TestCLIOutput(t *testing.T) {
 		t.Error("Sniff does not recognize the CLI output")
 	}
 	s, err := read(t, Format{}, string(b))
-	if err != nil || len(s.events) != 1 {
-		t.Fatalf("%v: dead letters %v", err, s.dead)
+	if err != nil || len(s.Events) != 1 {
+		t.Fatalf("%v: dead letters %v", err, s.Dead)
 	}
 	want, err := read(t, Format{}, native)
-	if err != nil || len(want.events) != 1 {
-		t.Fatal(err, want.dead)
+	if err != nil || len(want.Events) != 1 {
+		t.Fatal(err, want.Dead)
 	}
-	sourcetest.CompareFlat(t, sourcetest.FlattenEvent(t, s.events[0], sourcetest.UTCDatetimes()),
-		sourcetest.FlattenEvent(t, want.events[0], sourcetest.UTCDatetimes()), map[string]difference{})
+	sourcetest.CompareFlat(t, sourcetest.FlattenEvent(t, s.Events[0], sourcetest.UTCDatetimes()),
+		sourcetest.FlattenEvent(t, want.Events[0], sourcetest.UTCDatetimes()), map[string]difference{})
 }
 
 func TestInputShapesAndAccounting(t *testing.T) {
@@ -211,14 +211,14 @@ func TestInputShapesAndAccounting(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(s.events) != tt.events || len(s.dead) != tt.dead || len(s.skipped) != tt.skipped {
-				t.Fatalf("%d events, dead %v, skipped %v; want %d, %d, %d", len(s.events), s.dead, s.skipped, tt.events, tt.dead, tt.skipped)
+			if len(s.Events) != tt.events || len(s.Dead) != tt.dead || len(s.Skips) != tt.skipped {
+				t.Fatalf("%d events, dead %v, skipped %v; want %d, %d, %d", len(s.Events), s.Dead, s.Skips, tt.events, tt.dead, tt.skipped)
 			}
-			for _, ev := range s.events {
+			for _, ev := range s.Events {
 				validate(t, ev)
 			}
-			if tt.reason != "" && !strings.Contains(s.dead[0], tt.reason) {
-				t.Errorf("dead letter %q, want %q", s.dead[0], tt.reason)
+			if tt.reason != "" && !strings.Contains(s.Dead[0].Reason, tt.reason) {
+				t.Errorf("dead letter %q, want %q", s.Dead[0].Reason, tt.reason)
 			}
 		})
 	}
@@ -279,10 +279,10 @@ func TestOtherResource(t *testing.T) {
 		`"service":{"serviceName":"guardduty","detectorId":"d","runtimeDetails":{"process":{"name":"node","executablePath":"/usr/local/bin/node","pid":4242,"user":"root","userId":0}}},` +
 		`"severity":5,"createdAt":"2024-05-01T00:00:00Z","updatedAt":"2024-05-01T00:00:00Z","title":"New binary executed","description":"d"}`
 	s, err := read(t, Format{}, f)
-	if err != nil || len(s.events) != 1 {
-		t.Fatalf("%v %v", err, s.dead)
+	if err != nil || len(s.Events) != 1 {
+		t.Fatalf("%v %v", err, s.Dead)
 	}
-	ev := s.events[0]
+	ev := s.Events[0]
 	validate(t, ev)
 	r := ev.Resources[0]
 	if r.Type != "Other" || r.UID != "arn:aws:ecs:eu-west-1:123456789012:cluster/mcp" ||

@@ -12,35 +12,11 @@ import (
 )
 
 // recordingSink keeps everything a Format hands it.
-type recordingSink struct {
-	t       testing.TB
-	events  []*ocsf.ImportedFinding
-	dead    []string
-	skipped []string
-}
-
-func (s *recordingSink) Event(ev ocsf.Event, pos int64) error {
-	f, ok := ev.(*ocsf.ImportedFinding)
-	if !ok {
-		s.t.Fatalf("event of type %T", ev)
-	}
-	s.events = append(s.events, f)
-	return nil
-}
-
-func (s *recordingSink) DeadLetter(raw []byte, pos int64, reason string) error {
-	s.dead = append(s.dead, reason)
-	return nil
-}
-
-func (s *recordingSink) Skip(pos int64, reason string) error {
-	s.skipped = append(s.skipped, reason)
-	return nil
-}
+type recordingSink = sourcetest.Sink[*ocsf.ImportedFinding]
 
 func read(t testing.TB, f source.Format, text string) (*recordingSink, error) {
 	t.Helper()
-	s := &recordingSink{t: t}
+	s := &recordingSink{T: t}
 	err := f.Read(context.Background(), source.Input{Name: "test", R: strings.NewReader(text)}, s)
 	return s, err
 }
