@@ -33,14 +33,14 @@ func FuzzRead(f *testing.F) {
 	}
 	f.Add(legacyFile(f, 9, 4, 7))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		s := &recordingSink{}
+		s := &recordingSink{T: t}
 		in := source.Input{Name: "fuzz.parquet", R: bytes.NewReader(data), ReaderAt: bytes.NewReader(data), Size: int64(len(data))}
 		_ = Format{}.Read(context.Background(), in, s)
 		var pos []int64
-		pos = append(pos, s.pos...)
-		for _, d := range s.dead {
-			pos = append(pos, d.pos)
-			if d.reason == "" {
+		pos = append(pos, s.Pos...)
+		for _, d := range s.Dead {
+			pos = append(pos, d.Pos)
+			if d.Reason == "" {
 				t.Fatal("dead letter without a reason")
 			}
 		}
@@ -51,7 +51,7 @@ func FuzzRead(f *testing.F) {
 			}
 			seen[p] = true
 		}
-		for _, ev := range s.events {
+		for _, ev := range s.Events {
 			if _, err := json.Marshal(ev); err != nil {
 				t.Fatalf("event does not encode: %v", err)
 			}

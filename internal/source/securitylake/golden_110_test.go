@@ -59,9 +59,9 @@ func readRows(t testing.TB, path string) []map[string]any {
 func TestGoldenEKS11(t *testing.T) {
 	path := filepath.Join(sourcetest.DataDir(t), "security-lake-samples", "samples", "1.1.0", "EKS", "test.parquet")
 	s, err := readFile(t, path)
-	if err != nil || len(s.events) != 0 || len(s.dead) != 1 || !strings.Contains(s.dead[0].reason, "EKS_AUDIT") ||
-		!strings.Contains(s.dead[0].raw, `"operation":"create"`) {
-		t.Fatalf("%v: events %d, dead letters %+v; want the row dead-lettered for EKS_AUDIT", err, len(s.events), s.dead)
+	if err != nil || len(s.Events) != 0 || len(s.Dead) != 1 || !strings.Contains(s.Dead[0].Reason, "EKS_AUDIT") ||
+		!strings.Contains(s.Dead[0].Raw, `"operation":"create"`) {
+		t.Fatalf("%v: events %d, dead letters %+v; want the row dead-lettered for EKS_AUDIT", err, len(s.Events), s.Dead)
 	}
 	rows := readRows(t, path)
 	c := converter{b: &binder{}}
@@ -97,19 +97,19 @@ func TestConsistentWithVPCFlow(t *testing.T) {
 	for i, input := range []string{"vpc_flow-input0.json.parquet", "vpc_flow-input1.json.parquet", "vpc_flow-input2.json.parquet", "vpc_flow-input3.parquet"} {
 		t.Run(input, func(t *testing.T) {
 			lake, err := readFile(t, filepath.Join(dir, "example"+string(rune('0'+i))+".gz.parquet"))
-			if err != nil || len(lake.events) != 1 {
-				t.Fatalf("%v %v", err, lake.dead)
+			if err != nil || len(lake.Events) != 1 {
+				t.Fatalf("%v %v", err, lake.Dead)
 			}
 			b, err := os.ReadFile(filepath.Join(dir, "inputs", input))
 			if err != nil {
 				t.Fatal(err)
 			}
-			flows := &recordingSink{}
+			flows := &recordingSink{T: t}
 			in := vpcflowInput(input, b)
-			if err := (vpcflow.Format{}).Read(t.Context(), in, flows); err != nil || len(flows.events) != 1 {
-				t.Fatalf("vpcflow: %v %v", err, flows.dead)
+			if err := (vpcflow.Format{}).Read(t.Context(), in, flows); err != nil || len(flows.Events) != 1 {
+				t.Fatalf("vpcflow: %v %v", err, flows.Dead)
 			}
-			ours, theirs := sourcetest.FlattenEvent(t, lake.events[0], utc), sourcetest.FlattenEvent(t, flows.events[0], utc)
+			ours, theirs := sourcetest.FlattenEvent(t, lake.Events[0], utc), sourcetest.FlattenEvent(t, flows.Events[0], utc)
 			diffs := map[string]difference{
 				"unmapped.sublocation_id":   {nil, vals("-"), `Security Lake copied absent ("-") fields into unmapped; the vpcflow format leaves them out`},
 				"unmapped.sublocation_type": {nil, vals("-"), `Security Lake copied absent ("-") fields into unmapped; the vpcflow format leaves them out`},

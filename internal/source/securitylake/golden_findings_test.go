@@ -54,10 +54,10 @@ func TestGoldenFindingsRC2(t *testing.T) {
 		t.Run(fmt.Sprint("example", i), func(t *testing.T) {
 			path := filepath.Join(dir, fmt.Sprintf("example%d.json.gz.parquet", i))
 			s, err := readFile(t, path)
-			if err != nil || len(s.events) != 1 {
-				t.Fatalf("%v: %d events, dead letters %v", err, len(s.events), s.dead)
+			if err != nil || len(s.Events) != 1 {
+				t.Fatalf("%v: %d events, dead letters %v", err, len(s.Events), s.Dead)
 			}
-			ev := s.events[0].(*ocsf.ImportedFinding)
+			ev := s.Events[0].(*ocsf.ImportedFinding)
 			validate(t, ev)
 			if ev.ClassUID != ocsf.ClassComplianceFinding {
 				t.Errorf("class %d, want Compliance Finding (a Security Hub control)", ev.ClassUID)

@@ -72,10 +72,10 @@ func TestGoldenRC2(t *testing.T) {
 		rel, _ := filepath.Rel(root, p)
 		t.Run(rel, func(t *testing.T) {
 			s, err := readFile(t, p)
-			if err != nil || len(s.events) != 1 {
-				t.Fatalf("%v: %d events, dead letters %v", err, len(s.events), s.dead)
+			if err != nil || len(s.Events) != 1 {
+				t.Fatalf("%v: %d events, dead letters %v", err, len(s.Events), s.Dead)
 			}
-			ev := s.events[0]
+			ev := s.Events[0]
 			validate(t, ev)
 			ours := sourcetest.FlattenEvent(t, ev, utc)
 			ref := renamedRC2(sourcetest.FlattenParquet(t, p, utc))

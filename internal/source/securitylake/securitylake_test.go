@@ -115,10 +115,10 @@ func TestRoundTrip(t *testing.T) {
 			t.Errorf("%s: not recognized as Security Lake's layout", p)
 		}
 		s, err := readFile(t, p)
-		if err != nil || len(s.dead) != 0 {
-			t.Errorf("%s: %v, dead letters %v", p, err, s.dead)
+		if err != nil || len(s.Dead) != 0 {
+			t.Errorf("%s: %v, dead letters %v", p, err, s.Dead)
 		}
-		got = append(got, s.events...)
+		got = append(got, s.Events...)
 		return nil
 	})
 	if err != nil {
@@ -319,14 +319,14 @@ func TestLegacyRowGroups(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(s.events) != n-1 || len(s.dead) != 1 || s.dead[0].pos != 18 {
-		t.Fatalf("%d events, dead letters %+v; want %d and the row 18 (HTTP Activity)", len(s.events), s.dead, n-1)
+	if len(s.Events) != n-1 || len(s.Dead) != 1 || s.Dead[0].Pos != 18 {
+		t.Fatalf("%d events, dead letters %+v; want %d and the row 18 (HTTP Activity)", len(s.Events), s.Dead, n-1)
 	}
-	if !strings.Contains(s.dead[0].reason, "class 4002") || !strings.Contains(s.dead[0].raw, `"class_uid":4002`) {
-		t.Errorf("dead letter %+v", s.dead[0])
+	if !strings.Contains(s.Dead[0].Reason, "class 4002") || !strings.Contains(s.Dead[0].Raw, `"class_uid":4002`) {
+		t.Errorf("dead letter %+v", s.Dead[0])
 	}
-	for k, ev := range s.events {
-		i := int(s.pos[k] - 1)
+	for k, ev := range s.Events {
+		i := int(s.Pos[k] - 1)
 		d := ev.(*ocsf.DNSActivity)
 		validate(t, d)
 		if d.Query.Hostname != fmt.Sprintf("host%d.example.", i) || d.Time != 1700000000000+int64(i)*1000 {
@@ -376,13 +376,13 @@ func TestBrokenFiles(t *testing.T) {
 	for name, b := range tests {
 		t.Run(name, func(t *testing.T) {
 			s, err := readBytes(t, "broken.parquet", b)
-			if err == nil && len(s.events)+len(s.dead) != 30 {
-				t.Errorf("no error and %d records", len(s.events)+len(s.dead))
+			if err == nil && len(s.Events)+len(s.Dead) != 30 {
+				t.Errorf("no error and %d records", len(s.Events)+len(s.Dead))
 			}
 		})
 	}
 	// Content without random access is refused clearly.
-	err := Format{}.Read(context.Background(), source.Input{Name: "stream", R: bytes.NewReader(good)}, &recordingSink{})
+	err := Format{}.Read(context.Background(), source.Input{Name: "stream", R: bytes.NewReader(good)}, &recordingSink{T: t})
 	if err == nil || !strings.Contains(err.Error(), "random access") {
 		t.Errorf("stream: %v", err)
 	}

@@ -13,40 +13,13 @@ import (
 )
 
 // recordingSink keeps everything a Format hands it.
-type recordingSink struct {
-	events []ocsf.Event
-	pos    []int64
-	dead   []deadLetter
-	skips  []string
-}
-
-type deadLetter struct {
-	raw    string
-	pos    int64
-	reason string
-}
-
-func (s *recordingSink) Event(ev ocsf.Event, pos int64) error {
-	s.events = append(s.events, ev)
-	s.pos = append(s.pos, pos)
-	return nil
-}
-
-func (s *recordingSink) DeadLetter(raw []byte, pos int64, reason string) error {
-	s.dead = append(s.dead, deadLetter{string(raw), pos, reason})
-	return nil
-}
-
-func (s *recordingSink) Skip(pos int64, reason string) error {
-	s.skips = append(s.skips, reason)
-	return nil
-}
+type recordingSink = sourcetest.Sink[ocsf.Event]
 
 // readBytes reads Parquet content named name through Format.Read, as the ingest pipeline
 // does (random access).
 func readBytes(t testing.TB, name string, b []byte) (*recordingSink, error) {
 	t.Helper()
-	s := &recordingSink{}
+	s := &recordingSink{T: t}
 	in := source.Input{Name: name, R: bytes.NewReader(b), ReaderAt: bytes.NewReader(b), Size: int64(len(b))}
 	return s, Format{}.Read(context.Background(), in, s)
 }
