@@ -136,7 +136,7 @@ func BenchmarkReadNormalize(b *testing.B) {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	mallocs := ms.Mallocs
-	cpu := processCPUTime()
+	cpu := sourcetest.ProcessCPUTime()
 	records := 0
 	for b.Loop() {
 		s := &discardSink{}
@@ -149,7 +149,7 @@ func BenchmarkReadNormalize(b *testing.B) {
 		}
 		records += s.total()
 	}
-	cpu = processCPUTime() - cpu
+	cpu = sourcetest.ProcessCPUTime() - cpu
 	runtime.ReadMemStats(&ms)
 	b.ReportMetric(float64(records)/b.Elapsed().Seconds(), "records/s")
 	if cpu > 0 {
@@ -299,13 +299,13 @@ func BenchmarkStream2GB(b *testing.B) {
 	for b.Loop() {
 		runtime.GC()
 		s := newHeapSampler()
-		cpu := processCPUTime()
+		cpu := sourcetest.ProcessCPUTime()
 		start := time.Now()
 		r := &repeatReader{prefix: `{"Records":[`, elems: elems, suffix: `]}`, n: copies}
 		if err := (Format{}).Read(b.Context(), source.Input{Name: "stream", R: r}, s); err != nil {
 			b.Fatal(err)
 		}
-		elapsed, cpu := time.Since(start), processCPUTime()-cpu
+		elapsed, cpu := time.Since(start), sourcetest.ProcessCPUTime()-cpu
 		if s.events != copies*1000 || s.dead != 0 {
 			b.Fatalf("%d events, %d dead letters", s.events, s.dead)
 		}

@@ -26,7 +26,7 @@ func BenchmarkRead(b *testing.B) {
 	n := 3 * copies
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
-	cpu := processCPUTime()
+	cpu := sourcetest.ProcessCPUTime()
 	for b.Loop() {
 		s := &countSink{}
 		if err := (Format{}).Read(context.Background(), source.Input{Name: "b", R: bytes.NewReader(data)}, s); err != nil || s.events != n {
@@ -34,7 +34,7 @@ func BenchmarkRead(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "findings/s")
-	if d := processCPUTime() - cpu; d > 0 {
+	if d := sourcetest.ProcessCPUTime() - cpu; d > 0 {
 		b.ReportMetric(float64(n*b.N)/d.Seconds(), "findings/cpu-s")
 	}
 }

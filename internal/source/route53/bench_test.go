@@ -15,6 +15,7 @@ import (
 
 	"github.com/mcpwatch/mcpwatch/internal/ocsf"
 	"github.com/mcpwatch/mcpwatch/internal/source"
+	"github.com/mcpwatch/mcpwatch/internal/source/sourcetest"
 )
 
 // discardSink counts what it receives and keeps nothing, like a sink that encodes each event
@@ -89,7 +90,7 @@ func BenchmarkReadNormalize(b *testing.B) {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	mallocs := ms.Mallocs
-	cpu := processCPUTime()
+	cpu := sourcetest.ProcessCPUTime()
 	records := 0
 	for b.Loop() {
 		s := &discardSink{}
@@ -101,7 +102,7 @@ func BenchmarkReadNormalize(b *testing.B) {
 		}
 		records += s.events
 	}
-	cpu = processCPUTime() - cpu
+	cpu = sourcetest.ProcessCPUTime() - cpu
 	runtime.ReadMemStats(&ms)
 	b.ReportMetric(float64(records)/b.Elapsed().Seconds(), "records/s")
 	if cpu > 0 {
@@ -188,13 +189,13 @@ func BenchmarkStream2GB(b *testing.B) {
 	for b.Loop() {
 		runtime.GC()
 		s := newHeapSampler()
-		cpu := processCPUTime()
+		cpu := sourcetest.ProcessCPUTime()
 		start := time.Now()
 		r := &loopReader{data: data, left: size}
 		if err := (Format{}).Read(b.Context(), source.Input{Name: "stream", R: r}, s); err != nil {
 			b.Fatal(err)
 		}
-		elapsed, cpu := time.Since(start), processCPUTime()-cpu
+		elapsed, cpu := time.Since(start), sourcetest.ProcessCPUTime()-cpu
 		if s.dead != 0 || s.events < size/len(data)*benchRecords {
 			b.Fatalf("%d events, %d dead letters", s.events, s.dead)
 		}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/mcpwatch/mcpwatch/internal/ocsf"
 	"github.com/mcpwatch/mcpwatch/internal/source"
+	"github.com/mcpwatch/mcpwatch/internal/source/sourcetest"
 )
 
 // countSink counts what it receives and keeps nothing.
@@ -43,7 +44,7 @@ func BenchmarkRead(b *testing.B) {
 			data := []byte(tt.input)
 			b.SetBytes(int64(len(data)))
 			b.ReportAllocs()
-			cpu := processCPUTime()
+			cpu := sourcetest.ProcessCPUTime()
 			for b.Loop() {
 				s := &countSink{}
 				if err := (Format{}).Read(context.Background(), source.Input{Name: "b", R: bytes.NewReader(data)}, s); err != nil || s.events != n {
@@ -51,7 +52,7 @@ func BenchmarkRead(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "findings/s")
-			if d := processCPUTime() - cpu; d > 0 {
+			if d := sourcetest.ProcessCPUTime() - cpu; d > 0 {
 				b.ReportMetric(float64(n*b.N)/d.Seconds(), "findings/cpu-s")
 			}
 		})

@@ -12,6 +12,7 @@ import (
 
 	"github.com/mcpwatch/mcpwatch/internal/ocsf"
 	"github.com/mcpwatch/mcpwatch/internal/source"
+	"github.com/mcpwatch/mcpwatch/internal/source/sourcetest"
 )
 
 type countSink struct{ events, dead, skipped int }
@@ -60,7 +61,7 @@ func BenchmarkRead(b *testing.B) {
 		b.Run(tt.name, func(b *testing.B) {
 			b.SetBytes(int64(len(tt.data)))
 			b.ReportAllocs()
-			cpu := processCPUTime()
+			cpu := sourcetest.ProcessCPUTime()
 			for b.Loop() {
 				s := &countSink{}
 				in := source.Input{Name: "b.parquet", ReaderAt: bytes.NewReader(tt.data), Size: int64(len(tt.data)), Region: "r", Account: "a"}
@@ -69,7 +70,7 @@ func BenchmarkRead(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "rows/s")
-			if d := processCPUTime() - cpu; d > 0 {
+			if d := sourcetest.ProcessCPUTime() - cpu; d > 0 {
 				b.ReportMetric(float64(n*b.N)/d.Seconds(), "rows/cpu-s")
 			}
 		})

@@ -10,6 +10,7 @@ import (
 
 	"github.com/mcpwatch/mcpwatch/internal/ocsf"
 	"github.com/mcpwatch/mcpwatch/internal/source"
+	"github.com/mcpwatch/mcpwatch/internal/source/sourcetest"
 )
 
 // discardSink counts what it receives and keeps nothing, like a sink that encodes each event
@@ -96,7 +97,7 @@ func BenchmarkParseNormalize(b *testing.B) {
 			var ms runtime.MemStats
 			runtime.ReadMemStats(&ms)
 			mallocs := ms.Mallocs
-			cpu := processCPUTime()
+			cpu := sourcetest.ProcessCPUTime()
 			records := 0
 			for b.Loop() {
 				s := &discardSink{}
@@ -109,7 +110,7 @@ func BenchmarkParseNormalize(b *testing.B) {
 				}
 				records += s.total()
 			}
-			cpu = processCPUTime() - cpu
+			cpu = sourcetest.ProcessCPUTime() - cpu
 			runtime.ReadMemStats(&ms)
 			b.ReportMetric(float64(records)/b.Elapsed().Seconds(), "records/s")
 			if cpu > 0 {

@@ -1,15 +1,15 @@
 //go:build unix
 
-package vpcflow
+package sourcetest
 
 import (
 	"syscall"
 	"time"
 )
 
-// processCPUTime is the CPU time (user and system) the process has used, so that benchmarks
+// ProcessCPUTime is the CPU time (user and system) the process has used, so that benchmarks
 // can report throughput per CPU second, which a busy shared machine does not distort.
-func processCPUTime() time.Duration {
+func ProcessCPUTime() time.Duration {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return 0
