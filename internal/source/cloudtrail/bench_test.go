@@ -22,17 +22,6 @@ import (
 	"github.com/mcpwatch/mcpwatch/internal/source/sourcetest"
 )
 
-// discardSink counts what it receives and keeps nothing, like a sink that encodes each event
-// at once.
-type discardSink struct{ events, dead, skipped int }
-
-func (s *discardSink) Event(ocsf.Event, int64) error          { s.events++; return nil }
-func (s *discardSink) DeadLetter([]byte, int64, string) error { s.dead++; return nil }
-func (s *discardSink) Skip(int64, string) error               { s.skipped++; return nil }
-func (s *discardSink) total() int                             { return s.events + s.dead + s.skipped }
-
-var _ source.Sink = (*discardSink)(nil)
-
 // benchRecords is how many records one benchmark iteration reads.
 const benchRecords = 4096
 
@@ -139,15 +128,15 @@ func BenchmarkReadNormalize(b *testing.B) {
 	cpu := sourcetest.ProcessCPUTime()
 	records := 0
 	for b.Loop() {
-		s := &discardSink{}
+		s := &sourcetest.CountSink{}
 		in := source.Input{Name: "bench", R: bytes.NewReader(data)}
 		if err := (Format{}).Read(b.Context(), in, s); err != nil {
 			b.Fatal(err)
 		}
-		if s.events != benchRecords {
-			b.Fatalf("%d events, %d dead, %d skipped", s.events, s.dead, s.skipped)
+		if s.Events != benchRecords {
+			b.Fatalf("%d events, %d dead, %d skipped", s.Events, s.Dead, s.Skipped)
 		}
-		records += s.total()
+		records += s.Total()
 	}
 	cpu = sourcetest.ProcessCPUTime() - cpu
 	runtime.ReadMemStats(&ms)
@@ -173,7 +162,7 @@ func TestLogFileValid(t *testing.T) {
 
 // heapSink samples the heap while events stream in.
 type heapSink struct {
-	discardSink
+	sourcetest.CountSink
 	peak uint64
 }
 
@@ -183,7 +172,7 @@ func (s *heapSink) Event(ev ocsf.Event, pos int64) error {
 		runtime.ReadMemStats(&ms)
 		s.peak = max(s.peak, ms.HeapAlloc)
 	}
-	return s.discardSink.Event(ev, pos)
+	return s.CountSink.Event(ev, pos)
 }
 
 // repeatReader reads an S3 log file of n copies of the records of one, without holding it.
@@ -242,8 +231,8 @@ func TestLargeLogFileMemory(t *testing.T) {
 	if err := (Format{}).Read(context.Background(), source.Input{Name: "big", R: r}, s); err != nil {
 		t.Fatal(err)
 	}
-	if s.events != copies*1000 || s.dead != 0 {
-		t.Fatalf("%d events, %d dead letters", s.events, s.dead)
+	if s.Events != copies*1000 || s.Dead != 0 {
+		t.Fatalf("%d events, %d dead letters", s.Events, s.Dead)
 	}
 	size := uint64(len(elems)) * copies
 	if s.peak > size/4 || s.peak > 48<<20 {
@@ -254,7 +243,7 @@ func TestLargeLogFileMemory(t *testing.T) {
 
 // heapSampler records the peak of the heap while events stream in.
 type heapSampler struct {
-	discardSink
+	sourcetest.CountSink
 	sample []metrics.Sample
 	peak   uint64
 }
@@ -268,7 +257,7 @@ func (s *heapSampler) Event(ev ocsf.Event, pos int64) error {
 		metrics.Read(s.sample)
 		s.peak = max(s.peak, s.sample[0].Value.Uint64())
 	}
-	return s.discardSink.Event(ev, pos)
+	return s.CountSink.Event(ev, pos)
 }
 
 // peakRSS returns the peak resident set size of the process (VmHWM), 0 where unknown.
@@ -306,14 +295,14 @@ func BenchmarkStream2GB(b *testing.B) {
 			b.Fatal(err)
 		}
 		elapsed, cpu := time.Since(start), sourcetest.ProcessCPUTime()-cpu
-		if s.events != copies*1000 || s.dead != 0 {
-			b.Fatalf("%d events, %d dead letters", s.events, s.dead)
+		if s.Events != copies*1000 || s.Dead != 0 {
+			b.Fatalf("%d events, %d dead letters", s.Events, s.Dead)
 		}
 		b.ReportMetric(float64(s.peak)/(1<<20), "peak-heap-MB")
 		b.ReportMetric(float64(peakRSS())/(1<<20), "peak-RSS-MB")
-		b.ReportMetric(float64(s.events)/elapsed.Seconds(), "records/s")
+		b.ReportMetric(float64(s.Events)/elapsed.Seconds(), "records/s")
 		if cpu > 0 {
-			b.ReportMetric(float64(s.events)/cpu.Seconds(), "records/cpu-s")
+			b.ReportMetric(float64(s.Events)/cpu.Seconds(), "records/cpu-s")
 		}
 		b.ReportMetric(float64(len(elems)*copies)/(1<<30), "GB")
 	}

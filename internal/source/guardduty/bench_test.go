@@ -7,16 +7,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mcpwatch/mcpwatch/internal/ocsf"
 	"github.com/mcpwatch/mcpwatch/internal/source"
 	"github.com/mcpwatch/mcpwatch/internal/source/sourcetest"
 )
-
-type countSink struct{ events, dead, skipped int }
-
-func (s *countSink) Event(ocsf.Event, int64) error          { s.events++; return nil }
-func (s *countSink) DeadLetter([]byte, int64, string) error { s.dead++; return nil }
-func (s *countSink) Skip(int64, string) error               { s.skipped++; return nil }
 
 // BenchmarkRead reads an S3 export of 999 findings (the three test findings in turn).
 func BenchmarkRead(b *testing.B) {
@@ -28,9 +21,9 @@ func BenchmarkRead(b *testing.B) {
 	b.ReportAllocs()
 	cpu := sourcetest.ProcessCPUTime()
 	for b.Loop() {
-		s := &countSink{}
-		if err := (Format{}).Read(context.Background(), source.Input{Name: "b", R: bytes.NewReader(data)}, s); err != nil || s.events != n {
-			b.Fatalf("%v: %d events", err, s.events)
+		s := &sourcetest.CountSink{}
+		if err := (Format{}).Read(context.Background(), source.Input{Name: "b", R: bytes.NewReader(data)}, s); err != nil || s.Events != n {
+			b.Fatalf("%v: %d events", err, s.Events)
 		}
 	}
 	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "findings/s")

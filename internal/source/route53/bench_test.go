@@ -18,16 +18,6 @@ import (
 	"github.com/mcpwatch/mcpwatch/internal/source/sourcetest"
 )
 
-// discardSink counts what it receives and keeps nothing, like a sink that encodes each event
-// at once.
-type discardSink struct{ events, dead, skipped int }
-
-func (s *discardSink) Event(ocsf.Event, int64) error          { s.events++; return nil }
-func (s *discardSink) DeadLetter([]byte, int64, string) error { s.dead++; return nil }
-func (s *discardSink) Skip(int64, string) error               { s.skipped++; return nil }
-
-var _ source.Sink = (*discardSink)(nil)
-
 // benchRecords is how many records one benchmark iteration reads.
 const benchRecords = 4096
 
@@ -93,14 +83,14 @@ func BenchmarkReadNormalize(b *testing.B) {
 	cpu := sourcetest.ProcessCPUTime()
 	records := 0
 	for b.Loop() {
-		s := &discardSink{}
+		s := &sourcetest.CountSink{}
 		if err := (Format{}).Read(b.Context(), source.Input{Name: "bench", R: bytes.NewReader(data)}, s); err != nil {
 			b.Fatal(err)
 		}
-		if s.events != benchRecords {
-			b.Fatalf("%d events, %d dead", s.events, s.dead)
+		if s.Events != benchRecords {
+			b.Fatalf("%d events, %d dead", s.Events, s.Dead)
 		}
-		records += s.events
+		records += s.Events
 	}
 	cpu = sourcetest.ProcessCPUTime() - cpu
 	runtime.ReadMemStats(&ms)
@@ -146,7 +136,7 @@ func (r *loopReader) Read(p []byte) (int, error) {
 
 // heapSampler records the peak of the live heap while events stream in.
 type heapSampler struct {
-	discardSink
+	sourcetest.CountSink
 	sample []metrics.Sample
 	peak   uint64
 }
@@ -160,7 +150,7 @@ func (s *heapSampler) Event(ev ocsf.Event, pos int64) error {
 		metrics.Read(s.sample)
 		s.peak = max(s.peak, s.sample[0].Value.Uint64())
 	}
-	return s.discardSink.Event(ev, pos)
+	return s.CountSink.Event(ev, pos)
 }
 
 // peakRSS returns the peak resident set size of the process (VmHWM), 0 where unknown.
@@ -196,14 +186,14 @@ func BenchmarkStream2GB(b *testing.B) {
 			b.Fatal(err)
 		}
 		elapsed, cpu := time.Since(start), sourcetest.ProcessCPUTime()-cpu
-		if s.dead != 0 || s.events < size/len(data)*benchRecords {
-			b.Fatalf("%d events, %d dead letters", s.events, s.dead)
+		if s.Dead != 0 || s.Events < size/len(data)*benchRecords {
+			b.Fatalf("%d events, %d dead letters", s.Events, s.Dead)
 		}
 		b.ReportMetric(float64(s.peak)/(1<<20), "peak-heap-MB")
 		b.ReportMetric(float64(peakRSS())/(1<<20), "peak-RSS-MB")
-		b.ReportMetric(float64(s.events)/elapsed.Seconds(), "records/s")
+		b.ReportMetric(float64(s.Events)/elapsed.Seconds(), "records/s")
 		if cpu > 0 {
-			b.ReportMetric(float64(s.events)/cpu.Seconds(), "records/cpu-s")
+			b.ReportMetric(float64(s.Events)/cpu.Seconds(), "records/cpu-s")
 		}
 		b.ReportMetric(float64(size)/(1<<30), "GB")
 	}

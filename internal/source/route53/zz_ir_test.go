@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/mcpwatch/mcpwatch/internal/source"
+	"github.com/mcpwatch/mcpwatch/internal/source/sourcetest"
 )
 
 func TestIRHarness(t *testing.T) {
@@ -17,7 +18,7 @@ func TestIRHarness(t *testing.T) {
 	}
 	data := queryLog(benchRecords)
 	for range n {
-		s := &discardSink{}
+		s := &sourcetest.CountSink{}
 		if err := (Format{}).Read(context.Background(), source.Input{Name: "b", R: bytes.NewReader(data)}, s); err != nil {
 			t.Fatal(err)
 		}

@@ -6,17 +6,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mcpwatch/mcpwatch/internal/ocsf"
 	"github.com/mcpwatch/mcpwatch/internal/source"
 	"github.com/mcpwatch/mcpwatch/internal/source/sourcetest"
 )
-
-// countSink counts what it receives and keeps nothing.
-type countSink struct{ events, dead, skipped int }
-
-func (s *countSink) Event(ocsf.Event, int64) error          { s.events++; return nil }
-func (s *countSink) DeadLetter([]byte, int64, string) error { s.dead++; return nil }
-func (s *countSink) Skip(int64, string) error               { s.skipped++; return nil }
 
 // BenchmarkRead reads 1,000 findings (the three OCSF examples and the GuardDuty user guide's
 // finding in turn) as NDJSON and as GetFindings pages of 100.
@@ -46,9 +38,9 @@ func BenchmarkRead(b *testing.B) {
 			b.ReportAllocs()
 			cpu := sourcetest.ProcessCPUTime()
 			for b.Loop() {
-				s := &countSink{}
-				if err := (Format{}).Read(context.Background(), source.Input{Name: "b", R: bytes.NewReader(data)}, s); err != nil || s.events != n {
-					b.Fatalf("%v: %d events", err, s.events)
+				s := &sourcetest.CountSink{}
+				if err := (Format{}).Read(context.Background(), source.Input{Name: "b", R: bytes.NewReader(data)}, s); err != nil || s.Events != n {
+					b.Fatalf("%v: %d events", err, s.Events)
 				}
 			}
 			b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "findings/s")

@@ -15,12 +15,6 @@ import (
 	"github.com/mcpwatch/mcpwatch/internal/source/sourcetest"
 )
 
-type countSink struct{ events, dead, skipped int }
-
-func (s *countSink) Event(ocsf.Event, int64) error          { s.events++; return nil }
-func (s *countSink) DeadLetter([]byte, int64, string) error { s.dead++; return nil }
-func (s *countSink) Skip(int64, string) error               { s.skipped++; return nil }
-
 // flowFile writes n VPC flows as OCSF 1.1.0 Network Activity rows, as mcpwatch's lake writes
 // them (three-level lists, ZSTD, row groups of 65,536 rows).
 func flowFile(b testing.TB, n int) []byte {
@@ -63,10 +57,10 @@ func BenchmarkRead(b *testing.B) {
 			b.ReportAllocs()
 			cpu := sourcetest.ProcessCPUTime()
 			for b.Loop() {
-				s := &countSink{}
+				s := &sourcetest.CountSink{}
 				in := source.Input{Name: "b.parquet", ReaderAt: bytes.NewReader(tt.data), Size: int64(len(tt.data)), Region: "r", Account: "a"}
-				if err := (Format{}).Read(context.Background(), in, s); err != nil || s.events != n {
-					b.Fatalf("%v: %d events, %d dead", err, s.events, s.dead)
+				if err := (Format{}).Read(context.Background(), in, s); err != nil || s.Events != n {
+					b.Fatalf("%v: %d events, %d dead", err, s.Events, s.Dead)
 				}
 			}
 			b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "rows/s")

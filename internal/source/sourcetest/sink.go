@@ -6,6 +6,12 @@ import (
 	"testing"
 
 	"github.com/mcpwatch/mcpwatch/internal/ocsf"
+	"github.com/mcpwatch/mcpwatch/internal/source"
+)
+
+var (
+	_ source.Sink = (*Sink[ocsf.Event])(nil)
+	_ source.Sink = (*CountSink)(nil)
 )
 
 // Sink is a source.Sink that keeps everything a reader hands it: a copy of every event with
@@ -66,3 +72,14 @@ func (s *Sink[E]) Skip(pos int64, reason string) error {
 
 // Records is the number of records the sink was told about.
 func (s *Sink[E]) Records() int { return len(s.Events) + len(s.Dead) + len(s.Skips) }
+
+// CountSink counts what it receives and keeps nothing, like a sink that encodes each event and
+// lets it go: what benchmarks read into.
+type CountSink struct{ Events, Dead, Skipped int }
+
+func (s *CountSink) Event(ocsf.Event, int64) error          { s.Events++; return nil }
+func (s *CountSink) DeadLetter([]byte, int64, string) error { s.Dead++; return nil }
+func (s *CountSink) Skip(int64, string) error               { s.Skipped++; return nil }
+
+// Total is the number of records the sink was told about.
+func (s *CountSink) Total() int { return s.Events + s.Dead + s.Skipped }

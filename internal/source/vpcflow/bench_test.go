@@ -13,17 +13,6 @@ import (
 	"github.com/mcpwatch/mcpwatch/internal/source/sourcetest"
 )
 
-// discardSink counts what it receives and keeps nothing, like a sink that encodes each event
-// at once.
-type discardSink struct{ events, dead, skipped int }
-
-func (s *discardSink) Event(ocsf.Event, int64) error          { s.events++; return nil }
-func (s *discardSink) DeadLetter([]byte, int64, string) error { s.dead++; return nil }
-func (s *discardSink) Skip(int64, string) error               { s.skipped++; return nil }
-func (s *discardSink) total() int                             { return s.events + s.dead + s.skipped }
-
-var _ source.Sink = (*discardSink)(nil)
-
 // benchLines is how many records one benchmark iteration reads.
 const benchLines = 4096
 
@@ -100,15 +89,15 @@ func BenchmarkParseNormalize(b *testing.B) {
 			cpu := sourcetest.ProcessCPUTime()
 			records := 0
 			for b.Loop() {
-				s := &discardSink{}
+				s := &sourcetest.CountSink{}
 				in := source.Input{Name: "bench", R: bytes.NewReader(data), Region: "us-east-1"}
 				if err := (Format{}).Read(b.Context(), in, s); err != nil {
 					b.Fatal(err)
 				}
-				if s.events < benchLines*9/10 || s.total() != benchLines {
-					b.Fatalf("%d events, %d dead", s.events, s.dead)
+				if s.Events < benchLines*9/10 || s.Total() != benchLines {
+					b.Fatalf("%d events, %d dead", s.Events, s.Dead)
 				}
-				records += s.total()
+				records += s.Total()
 			}
 			cpu = sourcetest.ProcessCPUTime() - cpu
 			runtime.ReadMemStats(&ms)
