@@ -2,6 +2,8 @@ package catalogue
 
 import (
 	"strings"
+
+	"github.com/mcpwatch/mcpwatch/internal/glob"
 )
 
 // CommandMatch is the catalogue's answer about a command line or container image: whether it
@@ -483,7 +485,7 @@ func globPackage(pat, s string) bool {
 	for {
 		pp, prest, pmore := strings.Cut(pat, "/")
 		sp, srest, smore := strings.Cut(s, "/")
-		if pmore != smore || len(sp) < len(pp) || !globFold(pp, sp) {
+		if pmore != smore || len(sp) < len(pp) || !glob.MatchFold(pp, sp) {
 			return false
 		}
 		if !pmore {

@@ -1,6 +1,10 @@
 package catalogue
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/mcpwatch/mcpwatch/internal/glob"
+)
 
 // LookupHost says whether a host name (a DNS query name, a TLS server name, a resolved name
 // of a flow's address) is an MCP endpoint: High for a host that serves MCP only, Low for the
@@ -124,47 +128,13 @@ func pathMatch(pattern, path string) int {
 		}
 		ps, prest, _ := strings.Cut(p, "/")
 		qs, qrest, _ := strings.Cut(q, "/")
-		if !globFold(ps, qs) {
+		if !glob.MatchFold(ps, qs) {
 			return -1
 		}
 		n++
 		p, q = prest, qrest
 	}
 	return n
-}
-
-// globFold matches s against a pattern in which '*' matches any run of characters, ignoring
-// ASCII case.
-func globFold(pat, s string) bool {
-	pi, si := 0, 0
-	star, mark := -1, 0
-	for si < len(s) {
-		switch {
-		case pi < len(pat) && pat[pi] == '*':
-			star, mark = pi, si
-			pi++
-		case pi < len(pat) && lower(pat[pi]) == lower(s[si]):
-			pi++
-			si++
-		case star >= 0:
-			pi = star + 1
-			mark++
-			si = mark
-		default:
-			return false
-		}
-	}
-	for pi < len(pat) && pat[pi] == '*' {
-		pi++
-	}
-	return pi == len(pat)
-}
-
-func lower(c byte) byte {
-	if 'A' <= c && c <= 'Z' {
-		return c + 'a' - 'A'
-	}
-	return c
 }
 
 // hasWord reports whether s, split at any byte of seps, has a part equal to word (lower-case)
@@ -178,7 +148,7 @@ func hasWord(s, seps, word string) bool {
 		} else {
 			s = ""
 		}
-		if len(part) == len(word) && globFold(word, part) {
+		if len(part) == len(word) && glob.MatchFold(word, part) {
 			return true
 		}
 	}
@@ -209,7 +179,7 @@ func pathHeuristic(path string) Heuristic {
 		}
 		switch {
 		case seg == "":
-		case len(seg) == 3 && globFold("sse", seg):
+		case len(seg) == 3 && glob.MatchFold("sse", seg):
 			h |= PathSSE
 		case hasWord(seg, "-_.", "mcp"):
 			h |= PathMCP

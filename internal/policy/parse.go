@@ -14,6 +14,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/mcpwatch/mcpwatch/internal/catalogue/dnsname"
+	"github.com/mcpwatch/mcpwatch/internal/glob"
 )
 
 // Severity grades a Diagnostic.
@@ -727,7 +728,7 @@ func (e *Entry) coversCriterion(key, value string) bool {
 		}
 	case "urls":
 		for _, g := range e.urls {
-			if globFold(g, value) {
+			if glob.MatchFold(g, value) {
 				return true
 			}
 		}
@@ -741,13 +742,13 @@ func (e *Entry) coversCriterion(key, value string) bool {
 					eco, name = value[:j], value[j+1:]
 				}
 			}
-			if (p.eco == "" || p.eco == eco) && globFold(p.glob, name) {
+			if (p.eco == "" || p.eco == eco) && glob.MatchFold(p.glob, name) {
 				return true
 			}
 		}
 	case "server_names":
 		for _, g := range e.names {
-			if globFold(g, value) {
+			if glob.MatchFold(g, value) {
 				return true
 			}
 		}

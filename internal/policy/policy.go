@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/mcpwatch/mcpwatch/internal/catalogue/dnsname"
+	"github.com/mcpwatch/mcpwatch/internal/glob"
 )
 
 // Usage is one use of an MCP server: which server, by whom, when.
@@ -379,7 +380,7 @@ func (e *Entry) urlMatch(u string) bool {
 		return false
 	}
 	for _, g := range e.urls {
-		if globFold(g, u) {
+		if glob.MatchFold(g, u) {
 			return true
 		}
 	}
@@ -403,7 +404,7 @@ func (e *Entry) nameMatch(name string) bool {
 		return false
 	}
 	for _, g := range e.names {
-		if globFold(g, name) {
+		if glob.MatchFold(g, name) {
 			return true
 		}
 	}
@@ -415,7 +416,7 @@ func (p *pkgPattern) match(eco, name string) bool {
 	if p.eco != "" && !strings.EqualFold(p.eco, eco) {
 		return false
 	}
-	if globFold(p.glob, name) {
+	if glob.MatchFold(p.glob, name) {
 		return true
 	}
 	return strings.EqualFold(eco, "pypi") && globSep(p.sep, name)
@@ -440,7 +441,7 @@ func (e *Entry) subjectMiss(s *Subject) Miss {
 		ok := false
 		if s.Principal != "" {
 			for _, g := range e.principals {
-				if globFold(g, s.Principal) {
+				if glob.MatchFold(g, s.Principal) {
 					ok = true
 					break
 				}
@@ -467,7 +468,7 @@ func (e *Entry) subjectMiss(s *Subject) Miss {
 	}
 	for _, t := range e.tags {
 		v, ok := s.Tags[t.key]
-		if !ok || !globFold(t.value, v) {
+		if !ok || !glob.MatchFold(t.value, v) {
 			return MissTags
 		}
 	}
@@ -496,34 +497,7 @@ func urlHost(u string) string {
 	return rest
 }
 
-// globFold matches s against a pattern in which '*' matches any run of characters (also
-// '/'), ignoring ASCII case.
-func globFold[S string | []byte](pat string, s S) bool {
-	pi, si := 0, 0
-	star, mark := -1, 0
-	for si < len(s) {
-		switch {
-		case pi < len(pat) && pat[pi] == '*':
-			star, mark = pi, si
-			pi++
-		case pi < len(pat) && lower(pat[pi]) == lower(s[si]):
-			pi++
-			si++
-		case star >= 0:
-			pi = star + 1
-			mark++
-			si = mark
-		default:
-			return false
-		}
-	}
-	for pi < len(pat) && pat[pi] == '*' {
-		pi++
-	}
-	return pi == len(pat)
-}
-
-// globSep is globFold with runs of '-', '_' and '.' in s compared as one '-' (pat is already
+// globSep is glob.MatchFold with runs of '-', '_' and '.' in s compared as one '-' (pat is already
 // normalized so). Names longer than 256 bytes do not match.
 func globSep(pat, s string) bool {
 	var buf [256]byte
@@ -546,7 +520,7 @@ func globSep(pat, s string) bool {
 		buf[n] = c
 		n++
 	}
-	return globFold(pat, buf[:n])
+	return glob.MatchFold(pat, buf[:n])
 }
 
 func lower(c byte) byte {
