@@ -11,13 +11,10 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
-	"runtime/metrics"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/mcpwatch/mcpwatch/internal/ocsf"
 	"github.com/mcpwatch/mcpwatch/internal/source"
 	"github.com/mcpwatch/mcpwatch/internal/source/sourcetest"
 )
@@ -160,21 +157,6 @@ func TestLogFileValid(t *testing.T) {
 	}
 }
 
-// heapSink samples the heap while events stream in.
-type heapSink struct {
-	sourcetest.CountSink
-	peak uint64
-}
-
-func (s *heapSink) Event(ev ocsf.Event, pos int64) error {
-	if pos%2000 == 0 {
-		var ms runtime.MemStats
-		runtime.ReadMemStats(&ms)
-		s.peak = max(s.peak, ms.HeapAlloc)
-	}
-	return s.CountSink.Event(ev, pos)
-}
-
 // repeatReader reads an S3 log file of n copies of the records of one, without holding it.
 type repeatReader struct {
 	prefix, elems, suffix string
@@ -226,7 +208,7 @@ func TestLargeLogFileMemory(t *testing.T) {
 	elems := strings.TrimSuffix(strings.TrimPrefix(file, `{"Records":[`), `]}`)
 	const copies = 60
 	r := &repeatReader{prefix: `{"Records":[`, elems: elems, suffix: `]}`, n: copies}
-	s := &heapSink{}
+	s := sourcetest.NewHeapSampler()
 	runtime.GC()
 	if err := (Format{}).Read(context.Background(), source.Input{Name: "big", R: r}, s); err != nil {
 		t.Fatal(err)
@@ -235,44 +217,10 @@ func TestLargeLogFileMemory(t *testing.T) {
 		t.Fatalf("%d events, %d dead letters", s.Events, s.Dead)
 	}
 	size := uint64(len(elems)) * copies
-	if s.peak > size/4 || s.peak > 48<<20 {
-		t.Errorf("heap peaked at %d MB reading %d MB", s.peak>>20, size>>20)
+	if s.Peak > size/4 || s.Peak > 48<<20 {
+		t.Errorf("heap peaked at %d MB reading %d MB", s.Peak>>20, size>>20)
 	}
-	t.Logf("heap peaked at %.1f MB reading %d MB", float64(s.peak)/(1<<20), size>>20)
-}
-
-// heapSampler records the peak of the heap while events stream in.
-type heapSampler struct {
-	sourcetest.CountSink
-	sample []metrics.Sample
-	peak   uint64
-}
-
-func newHeapSampler() *heapSampler {
-	return &heapSampler{sample: []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}}
-}
-
-func (s *heapSampler) Event(ev ocsf.Event, pos int64) error {
-	if pos%4096 == 0 {
-		metrics.Read(s.sample)
-		s.peak = max(s.peak, s.sample[0].Value.Uint64())
-	}
-	return s.CountSink.Event(ev, pos)
-}
-
-// peakRSS returns the peak resident set size of the process (VmHWM), 0 where unknown.
-func peakRSS() uint64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for line := range strings.Lines(string(b)) {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, _ := strconv.ParseUint(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			return kb << 10
-		}
-	}
-	return 0
+	t.Logf("heap peaked at %.1f MB reading %d MB", float64(s.Peak)/(1<<20), size>>20)
 }
 
 // BenchmarkStream2GB streams a 2 GB S3 log file (about 1.4 million events), generated as it
@@ -287,7 +235,7 @@ func BenchmarkStream2GB(b *testing.B) {
 	copies := size / len(elems)
 	for b.Loop() {
 		runtime.GC()
-		s := newHeapSampler()
+		s := sourcetest.NewHeapSampler()
 		cpu := sourcetest.ProcessCPUTime()
 		start := time.Now()
 		r := &repeatReader{prefix: `{"Records":[`, elems: elems, suffix: `]}`, n: copies}
@@ -298,8 +246,8 @@ func BenchmarkStream2GB(b *testing.B) {
 		if s.Events != copies*1000 || s.Dead != 0 {
 			b.Fatalf("%d events, %d dead letters", s.Events, s.Dead)
 		}
-		b.ReportMetric(float64(s.peak)/(1<<20), "peak-heap-MB")
-		b.ReportMetric(float64(peakRSS())/(1<<20), "peak-RSS-MB")
+		b.ReportMetric(float64(s.Peak)/(1<<20), "peak-heap-MB")
+		b.ReportMetric(float64(sourcetest.PeakRSS())/(1<<20), "peak-RSS-MB")
 		b.ReportMetric(float64(s.Events)/elapsed.Seconds(), "records/s")
 		if cpu > 0 {
 			b.ReportMetric(float64(s.Events)/cpu.Seconds(), "records/cpu-s")

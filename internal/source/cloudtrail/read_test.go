@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -42,7 +43,7 @@ func kinds(s *recordingSink) string {
 		switch {
 		case o.event != nil:
 			b.WriteString("E")
-			b.WriteString(itoa(int(o.event.Header().ClassUID)))
+			b.WriteString(strconv.Itoa(int(o.event.Header().ClassUID)))
 		case o.skip:
 			b.WriteString("S")
 		default:
@@ -51,19 +52,6 @@ func kinds(s *recordingSink) string {
 		b.WriteString(" ")
 	}
 	return strings.TrimSpace(b.String())
-}
-
-func itoa(i int) string { return strings.TrimSpace(strings.Repeat(" ", 0) + fmtInt(i)) }
-
-func fmtInt(i int) string {
-	if i == 0 {
-		return "0"
-	}
-	var d []byte
-	for ; i > 0; i /= 10 {
-		d = append([]byte{byte('0' + i%10)}, d...)
-	}
-	return string(d)
 }
 
 func TestReadShapes(t *testing.T) {

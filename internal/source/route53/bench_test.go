@@ -5,15 +5,11 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"os"
 	"runtime"
-	"runtime/metrics"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/mcpwatch/mcpwatch/internal/ocsf"
 	"github.com/mcpwatch/mcpwatch/internal/source"
 	"github.com/mcpwatch/mcpwatch/internal/source/sourcetest"
 )
@@ -134,40 +130,6 @@ func (r *loopReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// heapSampler records the peak of the live heap while events stream in.
-type heapSampler struct {
-	sourcetest.CountSink
-	sample []metrics.Sample
-	peak   uint64
-}
-
-func newHeapSampler() *heapSampler {
-	return &heapSampler{sample: []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}}
-}
-
-func (s *heapSampler) Event(ev ocsf.Event, pos int64) error {
-	if pos%4096 == 0 {
-		metrics.Read(s.sample)
-		s.peak = max(s.peak, s.sample[0].Value.Uint64())
-	}
-	return s.CountSink.Event(ev, pos)
-}
-
-// peakRSS returns the peak resident set size of the process (VmHWM), 0 where unknown.
-func peakRSS() uint64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for line := range strings.Lines(string(b)) {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, _ := strconv.ParseUint(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			return kb << 10
-		}
-	}
-	return 0
-}
-
 // BenchmarkStream2GB streams 2 GB of Resolver query logs (about 4.5 million records), generated
 // as they are read (a 2 MB delivery over and over), through Format.Read, and reports the peak
 // heap (live and not yet collected objects, the 2 MB included), the process's peak
@@ -178,7 +140,7 @@ func BenchmarkStream2GB(b *testing.B) {
 	data := queryLog(benchRecords)
 	for b.Loop() {
 		runtime.GC()
-		s := newHeapSampler()
+		s := sourcetest.NewHeapSampler()
 		cpu := sourcetest.ProcessCPUTime()
 		start := time.Now()
 		r := &loopReader{data: data, left: size}
@@ -189,8 +151,8 @@ func BenchmarkStream2GB(b *testing.B) {
 		if s.Dead != 0 || s.Events < size/len(data)*benchRecords {
 			b.Fatalf("%d events, %d dead letters", s.Events, s.Dead)
 		}
-		b.ReportMetric(float64(s.peak)/(1<<20), "peak-heap-MB")
-		b.ReportMetric(float64(peakRSS())/(1<<20), "peak-RSS-MB")
+		b.ReportMetric(float64(s.Peak)/(1<<20), "peak-heap-MB")
+		b.ReportMetric(float64(sourcetest.PeakRSS())/(1<<20), "peak-RSS-MB")
 		b.ReportMetric(float64(s.Events)/elapsed.Seconds(), "records/s")
 		if cpu > 0 {
 			b.ReportMetric(float64(s.Events)/cpu.Seconds(), "records/cpu-s")
